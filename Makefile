@@ -1,0 +1,33 @@
+# The two commands: `make run` and `make test`. Each sets up what it needs on a fresh
+# Debian machine with Python 3.11: the virtualenv, RabbitMQ (from Debian's packages when
+# missing) and the embedded MongoDB-wire server (unless MONGO_URL is set).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test venv broker bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+broker: $(STAMP)
+	@$(PY) -m devstack.rabbit >/dev/null
+
+run: $(STAMP) broker
+	@$(PY) -m devstack.run
+
+test: $(STAMP) broker
+	@$(PY) -m pytest -q
+
+bench: $(STAMP) broker
+	@$(PY) -m bench.run_all
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

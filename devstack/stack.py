@@ -1,0 +1,108 @@
+"""The whole system as real processes: deploy/Procfile under honcho, the way `make run` starts it.
+
+The end-to-end tests use the same class on free ports with their own LINLI_NAMESPACE.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pika
+import requests
+
+from linli.config import ROOT, SERVICE_PORTS
+
+WEB_SERVICES = tuple(SERVICE_PORTS)  # gateway, catalog, orders, delivery
+WORKERS = ("catalog", "orders", "delivery")
+
+
+class Stack:
+    def __init__(self, *, namespace: str, mongo_url: str, amqp_url: str, var_dir: Path,
+                 ports: dict[str, int] | None = None, extra_env: dict[str, str] | None = None,
+                 log_file: Path | None = None):
+        self.namespace = namespace
+        self.ports = ports or dict(SERVICE_PORTS)
+        self.var_dir = Path(var_dir)
+        self.log_file = log_file or self.var_dir / "log" / "linli.log"
+        self.process: subprocess.Popen | None = None
+        venv_bin = str(Path(sys.executable).parent)
+        self.env = {
+            **os.environ,
+            "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "LINLI_NAMESPACE": namespace,
+            "MONGO_URL": mongo_url,
+            "AMQP_URL": amqp_url,
+            "LINLI_VAR_DIR": str(self.var_dir),
+            **{f"LINLI_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **{f"LINLI_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in self.ports.items()},
+            **(extra_env or {}),
+        }
+        self.env.setdefault("LINLI_PUBLIC_URL", f"http://127.0.0.1:{self.ports['gateway']}")
+
+    def url(self, service: str = "gateway") -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self) -> None:
+        subprocess.run([sys.executable, "-m", "devstack.keys"], env=self.env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_file, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "deploy" / "Procfile"), "-d", str(ROOT),
+             "--no-colour"],
+            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def _web_ready(self, service: str) -> bool:
+        try:
+            return requests.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def _workers_consuming(self) -> bool:
+        try:
+            conn = pika.BlockingConnection(pika.URLParameters(self.env["AMQP_URL"]))
+        except pika.exceptions.AMQPError:
+            return False
+        try:
+            channel = conn.channel()
+            for worker in WORKERS:
+                declared = channel.queue_declare(f"{self.namespace}.{worker}", passive=True)
+                if declared.method.consumer_count < 1:
+                    return False
+            return True
+        except pika.exceptions.AMQPError:
+            return False
+        finally:
+            if conn.is_open:
+                conn.close()
+
+    def wait_ready(self, timeout: float = 90) -> float:
+        """Seconds until every web process answers /readyz and every worker consumes."""
+        started = time.monotonic()
+        pending = set(WEB_SERVICES)
+        while time.monotonic() - started < timeout:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"The processes stopped during start-up; see {self.log_file}")
+            pending = {s for s in pending if not self._web_ready(s)}
+            if not pending and self._workers_consuming():
+                return time.monotonic() - started
+            time.sleep(0.3)
+        raise RuntimeError(f"Not ready after {timeout:.0f} s (waiting for {sorted(pending) or 'workers'}); "
+                           f"see {self.log_file}")
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()

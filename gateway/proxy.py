@@ -1,0 +1,49 @@
+"""Forwarding /api/v1/<service>/... to the owning service, with pooled connections and timeouts."""
+from __future__ import annotations
+
+import logging
+
+import requests
+from flask import Response, g, request
+from requests.adapters import HTTPAdapter
+
+from linli import logs
+from linli.config import settings
+from linli.errors import error_body
+
+log = logging.getLogger("gateway.proxy")
+
+ROUTES = {"catalog": "catalog", "orders": "orders", "payments": "orders", "delivery": "delivery"}
+PASS_REQUEST_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-Key", "X-Correlation-ID",
+                        "Linli-Pay-Timestamp", "Linli-Pay-Nonce", "Linli-Pay-Signature")
+PASS_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location", "Retry-After")
+
+_session = requests.Session()
+_session.mount("http://", HTTPAdapter(pool_connections=8, pool_maxsize=32))
+
+
+def forward(prefix: str, rest: str) -> Response:
+    service = ROUTES[prefix]
+    cfg = settings()
+    url = f"{cfg.service_urls[service]}/api/v1/{prefix}/{rest}".rstrip("/")
+    headers = {h: request.headers[h] for h in PASS_REQUEST_HEADERS if h in request.headers}
+    headers["X-Request-ID"] = g.request_id
+    try:
+        upstream = _session.request(request.method, url, params=request.args, data=request.get_data(),
+                                    headers=headers, timeout=(2, cfg.upstream_timeout), allow_redirects=False)
+    except requests.RequestException as error:
+        logs.log(log, logging.WARNING, "upstream unavailable", service=service, error=type(error).__name__)
+        body = error_body("unavailable", f"The {service} service is not answering just now. Please try again in a minute.",
+                          {"service": service})
+        return Response(_json(body), status=503, mimetype="application/json")
+    response = Response(upstream.content, status=upstream.status_code)
+    for h in PASS_RESPONSE_HEADERS:
+        if h in upstream.headers:
+            response.headers[h] = upstream.headers[h]
+    return response
+
+
+def _json(body: dict) -> str:
+    import json
+
+    return json.dumps(body, ensure_ascii=False)

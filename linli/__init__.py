@@ -1,0 +1,1 @@
+"""Linli's shared library: plumbing only (config, Mongo, events, outbox, consumers, auth, web)."""

@@ -1,0 +1,71 @@
+"""Access tokens: signed by the gateway (RS256), verified by every service with the public key.
+
+The algorithm is pinned and exp, iat, aud, iss and sub are required, so `alg: none`, an
+HS256 token signed with the public key, or a token for another audience are all refused.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+
+from .config import settings
+from .ids import new_uuid, utcnow
+from .keys import private_key_pem, public_key_pem
+
+ISSUER = "linli-gateway"
+AUDIENCE = "linli"
+ALGORITHM = "RS256"
+ROLES = ("resident", "provider", "volunteer", "coordinator", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    role: str
+    name: str
+    tags: tuple[str, ...] = ()
+
+    def is_(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def key_id(public_pem: bytes) -> str:
+    return hashlib.sha256(public_pem).hexdigest()[:16]
+
+
+def issue_access_token(account_id: str, role: str, name: str, tags: tuple[str, ...] = (),
+                       minutes: int | None = None) -> str:
+    cfg = settings()
+    now = utcnow()
+    claims = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": account_id, "role": role, "name": name,
+        "tags": list(tags), "iat": now, "nbf": now,
+        "exp": now + timedelta(minutes=minutes or cfg.access_token_minutes), "jti": new_uuid(),
+    }
+    return jwt.encode(claims, private_key_pem(cfg), algorithm=ALGORITHM,
+                      headers={"kid": key_id(public_key_pem(cfg))})
+
+
+def verify_access_token(token: str) -> Principal:
+    pem = public_key_pem()
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("kid") != key_id(pem):
+            raise InvalidToken("unknown signing key")
+        claims = jwt.decode(
+            token, pem, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+            options={"require": ["exp", "iat", "aud", "iss", "sub"]},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from error
+    role = claims.get("role")
+    if role not in ROLES:
+        raise InvalidToken("unknown role")
+    return Principal(id=claims["sub"], role=role, name=claims.get("name", ""), tags=tuple(claims.get("tags", ())))

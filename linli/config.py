@@ -1,0 +1,101 @@
+"""The one place that reads the environment.
+
+Defaults make `make run` work on one machine; every process of every service builds its
+Settings from here, so a namespace or a port means the same thing everywhere.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SERVICE_PORTS = {"gateway": 8000, "catalog": 8001, "orders": 8002, "delivery": 8003}
+
+
+def _float_list(raw: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in raw.split(",") if x.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    namespace: str
+    mongo_url: str
+    amqp_url: str
+    var_dir: Path
+    ports: dict[str, int]
+    service_urls: dict[str, str]
+    public_url: str
+    upstream_timeout: float
+    retry_delays: tuple[float, ...]
+    relay_poll_seconds: float
+    relay_lease_seconds: float
+    prefetch: int
+    time_scale: float
+    offer_timeout_seconds: float
+    payment_auto: bool
+    jwt_private_key_file: Path
+    jwt_public_key_file: Path
+    payment_secret: str | None
+    access_token_minutes: int = 15
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("LINLI_VAR_DIR", ROOT / "var"))
+        ports = {
+            name: int(env.get(f"LINLI_{name.upper()}_PORT", default))
+            for name, default in SERVICE_PORTS.items()
+        }
+        urls = {
+            name: env.get(f"LINLI_{name.upper()}_URL", f"http://127.0.0.1:{ports[name]}")
+            for name in SERVICE_PORTS
+        }
+        return cls(
+            namespace=env.get("LINLI_NAMESPACE", "linli"),
+            mongo_url=env.get("MONGO_URL", ""),
+            amqp_url=env.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            var_dir=var_dir,
+            ports=ports,
+            service_urls=urls,
+            public_url=env.get("LINLI_PUBLIC_URL", urls["gateway"]),
+            upstream_timeout=float(env.get("LINLI_UPSTREAM_TIMEOUT", "10")),
+            retry_delays=_float_list(env.get("LINLI_RETRY_DELAYS", "1,5,30,120")),
+            relay_poll_seconds=float(env.get("LINLI_RELAY_POLL_SECONDS", "0.2")),
+            relay_lease_seconds=float(env.get("LINLI_RELAY_LEASE_SECONDS", "30")),
+            prefetch=int(env.get("LINLI_PREFETCH", "50")),
+            time_scale=float(env.get("LINLI_TIME_SCALE", "1")),
+            offer_timeout_seconds=float(env.get("LINLI_OFFER_TIMEOUT_SECONDS", "90")),
+            payment_auto=env.get("LINLI_PAYMENT_AUTO", "0") == "1",
+            jwt_private_key_file=Path(env.get("LINLI_JWT_PRIVATE_KEY_FILE", var_dir / "keys" / "jwt_private.pem")),
+            jwt_public_key_file=Path(env.get("LINLI_JWT_PUBLIC_KEY_FILE", var_dir / "keys" / "jwt_public.pem")),
+            payment_secret=env.get("LINLI_PAYMENT_SECRET"),
+        )
+
+    def db_name(self, service: str) -> str:
+        return f"{self.namespace}_{service}"
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.namespace}.events"
+
+    def queue_name(self, consumer: str) -> str:
+        return f"{self.namespace}.{consumer}"
+
+
+_settings: Settings | None = None
+
+
+def settings() -> Settings:
+    """Settings of this process, read once."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
+def reset_settings() -> None:
+    global _settings
+    _settings = None

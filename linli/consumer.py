@@ -1,0 +1,208 @@
+"""The consumer runner on kombu: a service's worker process.
+
+One durable queue per consumer, bound to the event types it needs (linli.topology). For
+each message: the handler's writes, the inbox record (consumer, event id) and any events
+it emits are committed in one transaction, and only then is the message acknowledged.
+A redelivered event finds its inbox record and changes nothing. A failing handler is
+retried through TTL retry queues with growing delays, then parked in the dead-letter
+queue (see linli.deadletters to list and replay). Timers (dispatch, deadlines,
+notification retries) run in the same loop between messages.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from marshmallow import ValidationError
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from . import context, logs, topology
+from .config import Settings, settings
+from .db import in_transaction
+from .events import UnknownEventType, parse_envelope
+from .ids import iso, utcnow
+
+log = logging.getLogger("linli.consumer")
+
+Handler = Callable[[Database, ClientSession, dict], None]
+ATTEMPT_HEADER = "x-linli-attempt"
+
+
+@dataclass
+class Timer:
+    """A function run every `every` seconds by the worker, between messages."""
+    name: str
+    every: float
+    fn: Callable[[], object]
+    next_at: float = field(default=0.0)
+
+
+class AlreadyHandled(Exception):
+    pass
+
+
+def apply_once(db: Database, consumer: str, envelope: dict, handler: Handler) -> bool:
+    """Runs the handler and records the inbox entry in one transaction; False if it ran before."""
+    def work(session: ClientSession) -> None:
+        try:
+            db.inbox.insert_one(
+                {"_id": f"{consumer}:{envelope['id']}", "consumer": consumer, "event_id": envelope["id"],
+                 "type": envelope["type"], "handled_at": utcnow()},
+                session=session,
+            )
+        except DuplicateKeyError:
+            raise AlreadyHandled()
+        handler(db, session, envelope)
+
+    try:
+        in_transaction(db, work)
+    except AlreadyHandled:
+        return False
+    return True
+
+
+class ConsumerRunner:
+    def __init__(self, consumer: str, db: Database, handlers: dict[str, Handler],
+                 timers: list[Timer] | None = None, cfg: Settings | None = None,
+                 subscriptions: dict[str, tuple[str, ...]] | None = None):
+        self.cfg = cfg or settings()
+        self.consumer = consumer
+        self.db = db
+        self.handlers = handlers
+        self.timers = timers or []
+        self.subscriptions = subscriptions if subscriptions is not None else topology.SUBSCRIPTIONS
+        wanted = set(self.subscriptions.get(consumer, ()))
+        missing = wanted - set(handlers)
+        if missing:
+            raise ValueError(f"consumer {consumer} is bound to {sorted(missing)} but has no handler for them")
+        self.queues = topology.consumer_queues(consumer, self.cfg)
+        self.processed = 0
+
+    # -- message handling -------------------------------------------------------------
+    def _forward(self, producer: Producer, message, routing_key: str, headers: dict) -> None:
+        props = message.properties
+        producer.publish(
+            message.body,
+            exchange="",
+            routing_key=routing_key,
+            headers=headers,
+            content_type=props.get("content_type", "application/json"),
+            content_encoding="utf-8",
+            message_id=props.get("message_id"),
+            correlation_id=props.get("correlation_id"),
+            type=props.get("type"),
+            delivery_mode=2,
+            serializer=None,
+            retry=True,
+            retry_policy={"max_retries": 3},
+        )
+
+    def _park(self, producer: Producer, message, error: str, attempts: int) -> None:
+        headers = dict(message.headers or {})
+        headers.update({ATTEMPT_HEADER: attempts, "x-linli-error": error[:2000],
+                        "x-linli-dead-at": iso(utcnow()), "x-linli-queue": self.queues.main})
+        self._forward(producer, message, self.queues.dead, headers)
+
+    def on_message(self, producer: Producer, message) -> None:
+        headers = dict(message.headers or {})
+        attempt = int(headers.get(ATTEMPT_HEADER, 0))
+        try:
+            envelope = json.loads(message.body)
+            parse_envelope(envelope)
+        except (ValueError, ValidationError, UnknownEventType) as error:
+            logs.log(log, logging.ERROR, "malformed message parked", error=repr(error))
+            self._park(producer, message, f"malformed: {error!r}", attempt)
+            message.ack()
+            return
+        handler = self.handlers.get(envelope["type"])
+        with context.bound(correlation=envelope["correlation_id"], causation=envelope["id"]):
+            if handler is None:
+                logs.log(log, logging.WARNING, "no handler; acknowledged", event_type=envelope["type"])
+                message.ack()
+                return
+            try:
+                applied = apply_once(self.db, self.consumer, envelope, handler)
+            except PyMongoError as error:
+                # the database is the problem, not the message: let it come back by itself
+                logs.log(log, logging.ERROR, "database error; message requeued", error=repr(error))
+                message.requeue()
+                time.sleep(1)
+                return
+            except Exception as error:
+                detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+                if attempt < len(self.queues.retries):
+                    delay_ms, retry_queue = self.queues.retries[attempt]
+                    logs.log(log, logging.WARNING, "handler failed; retrying later", event_type=envelope["type"],
+                             event_id=envelope["id"], attempt=attempt + 1, delay_ms=delay_ms, error=detail)
+                    headers[ATTEMPT_HEADER] = attempt + 1
+                    headers["x-linli-error"] = detail[:2000]
+                    self._forward(producer, message, retry_queue, headers)
+                else:
+                    logs.log(log, logging.ERROR, "handler kept failing; dead-lettered",
+                             event_type=envelope["type"], event_id=envelope["id"], error=detail)
+                    self._park(producer, message, detail, attempt + 1)
+                message.ack()
+                return
+            self.processed += 1
+            logs.log(log, logging.DEBUG if applied else logging.INFO,
+                     "handled" if applied else "duplicate skipped", event_type=envelope["type"],
+                     event_id=envelope["id"])
+            message.ack()
+
+    # -- loop ---------------------------------------------------------------------------
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        for timer in self.timers:
+            if now >= timer.next_at:
+                timer.next_at = now + timer.every
+                try:
+                    timer.fn()
+                except Exception as error:
+                    logs.log(log, logging.ERROR, "timer failed", timer=timer.name, error=repr(error))
+
+    def run(self, stop: threading.Event) -> None:
+        topology.ensure(self.subscriptions, self.cfg)
+        logs.log(log, logging.INFO, "worker started", consumer=self.consumer, queue=self.queues.main)
+        while not stop.is_set():
+            try:
+                self._consume(stop)
+            except (OSError, *Connection(self.cfg.amqp_url).connection_errors) as error:
+                logs.log(log, logging.WARNING, "broker connection lost; reconnecting", error=repr(error))
+                stop.wait(2)
+
+    def _consume(self, stop: threading.Event) -> None:
+        with Connection(self.cfg.amqp_url, heartbeat=15,
+                        transport_options={"confirm_publish": True}) as conn:
+            conn.ensure_connection(max_retries=3)
+            channel = conn.channel()
+            channel.basic_qos(prefetch_size=0, prefetch_count=self.cfg.prefetch, a_global=False)
+            producer = Producer(conn.channel(), exchange=Exchange(""))
+            queue = Queue(self.queues.main, no_declare=True)
+            with Consumer(channel, queues=[queue], on_message=lambda m: self.on_message(producer, m),
+                          no_ack=False):
+                while not stop.is_set():
+                    try:
+                        conn.drain_events(timeout=0.25)
+                    except socket.timeout:
+                        pass
+                    conn.heartbeat_check()
+                    self._run_timers()
+        
+
+
+def run_worker(consumer: str, db: Database, handlers: dict[str, Handler], timers: list[Timer] | None = None) -> None:
+    logs.setup(f"{consumer}-worker")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    ConsumerRunner(consumer, db, handlers, timers).run(stop)

@@ -1,0 +1,183 @@
+"""The outbox relay, a process of its own: publishes committed outbox entries to RabbitMQ.
+
+- claims each entry with a lease (a conditional update), so two relays never publish the
+  same entry at once, and an entry whose relay died is taken over when its lease runs out;
+- publishes with publisher confirms and `mandatory`; a nack, a return or a lost connection
+  is a failure: the entry goes back to pending with a growing delay;
+- keeps order per aggregate: once an entry of an aggregate cannot be published now (leased
+  elsewhere, failed, or waiting), no later entry of that aggregate is tried in this round.
+
+Run: python -m linli.relay --service orders
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import timedelta
+
+import pika
+from pika.exceptions import AMQPError, NackError, UnroutableError
+from pymongo.database import Database
+
+from . import db as dbmod
+from . import logs, topology
+from .config import Settings, settings
+from .ids import utcnow
+from .outbox import COLLECTION, ensure_indexes
+
+log = logging.getLogger("linli.relay")
+
+BATCH = 200
+
+
+class Publisher:
+    """A pika channel in confirm mode; `publish` returns only once the broker has confirmed."""
+
+    def __init__(self, cfg: Settings):
+        self.cfg = cfg
+        self.connection: pika.BlockingConnection | None = None
+        self.channel = None
+
+    def _open(self):
+        self.connection = topology.connect(self.cfg)
+        self.channel = self.connection.channel()
+        topology.declare(self.channel, cfg=self.cfg)
+        self.channel.confirm_delivery()
+
+    def publish(self, envelope: dict) -> None:
+        if self.channel is None or self.channel.is_closed:
+            self._open()
+        self.channel.basic_publish(
+            exchange=self.cfg.exchange,
+            routing_key=envelope["type"],
+            body=json.dumps(envelope, ensure_ascii=False).encode(),
+            properties=pika.BasicProperties(
+                content_type="application/json",
+                delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=envelope["id"],
+                correlation_id=envelope["correlation_id"],
+                type=envelope["type"],
+                app_id=envelope["source"],
+            ),
+            mandatory=True,
+        )
+
+    def process_events(self) -> None:
+        if self.connection is not None and self.connection.is_open:
+            self.connection.process_data_events(time_limit=0)
+
+    def close(self) -> None:
+        try:
+            if self.connection is not None and self.connection.is_open:
+                self.connection.close()
+        except AMQPError:
+            pass
+        self.connection = self.channel = None
+
+
+class Relay:
+    def __init__(self, service: str, cfg: Settings | None = None, db: Database | None = None,
+                 owner: str | None = None):
+        self.cfg = cfg or settings()
+        self.service = service
+        self.db = db if db is not None else dbmod.database(service)
+        self.owner = owner or f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
+        self.publisher = Publisher(self.cfg)
+        ensure_indexes(self.db)
+
+    def _backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(60.0, 0.5 * 2 ** max(0, attempts - 1)))
+
+    def _claim(self, entry: dict) -> bool:
+        now = utcnow()
+        result = self.db[COLLECTION].update_one(
+            {
+                "_id": entry["_id"],
+                "status": "pending",
+                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+            },
+            {
+                "$set": {"lease_owner": self.owner,
+                         "lease_until": now + timedelta(seconds=self.cfg.relay_lease_seconds)},
+                "$inc": {"attempts": 1},
+            },
+        )
+        return result.modified_count == 1
+
+    def _mark_sent(self, entry: dict) -> None:
+        self.db[COLLECTION].update_one(
+            {"_id": entry["_id"], "lease_owner": self.owner},
+            {"$set": {"status": "sent", "sent_at": utcnow(), "lease_owner": None, "lease_until": None}},
+        )
+
+    def _release_after_failure(self, entry: dict, error: Exception) -> None:
+        attempts = entry.get("attempts", 0) + 1
+        self.db[COLLECTION].update_one(
+            {"_id": entry["_id"], "lease_owner": self.owner},
+            {"$set": {"lease_owner": None, "lease_until": None,
+                      "not_before": utcnow() + self._backoff(attempts), "last_error": repr(error)[:500]}},
+        )
+
+    def run_once(self) -> int:
+        """One round over the pending entries; returns how many were published."""
+        now = utcnow()
+        blocked: set[str] = set()
+        published = 0
+        pending = self.db[COLLECTION].find({"status": "pending"}, sort=[("seq", 1)], limit=BATCH)
+        for entry in pending:
+            aggregate = entry["aggregate"]
+            if aggregate in blocked:
+                continue
+            not_before = entry.get("not_before")
+            if (not_before is not None and not_before > now) or not self._claim(entry):
+                blocked.add(aggregate)
+                continue
+            try:
+                self.publisher.publish(entry["envelope"])
+            except (AMQPError, UnroutableError, NackError, OSError) as error:
+                blocked.add(aggregate)
+                logs.log(log, logging.WARNING, "publish failed; will retry", event_id=entry["_id"],
+                         event_type=entry["type"], error=repr(error))
+                self._release_after_failure(entry, error)
+                self.publisher.close()
+                continue
+            self._mark_sent(entry)
+            published += 1
+        return published
+
+    def run_forever(self, stop: threading.Event) -> None:
+        logs.log(log, logging.INFO, "relay started", service=self.service, owner=self.owner)
+        idle_backoff = self.cfg.relay_poll_seconds
+        while not stop.is_set():
+            try:
+                published = self.run_once()
+                self.publisher.process_events()
+                idle_backoff = self.cfg.relay_poll_seconds
+            except Exception as error:  # Mongo or broker down: wait and try again, never die
+                published = 0
+                logs.log(log, logging.ERROR, "relay round failed", error=repr(error))
+                self.publisher.close()
+                idle_backoff = min(10.0, idle_backoff * 2)
+            if not published:
+                stop.wait(idle_backoff)
+        self.publisher.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Publish a service's outbox to RabbitMQ.")
+    parser.add_argument("--service", required=True, choices=["catalog", "orders", "delivery", "gateway"])
+    args = parser.parse_args(argv)
+    logs.setup(f"{args.service}-relay")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Relay(args.service).run_forever(stop)
+
+
+if __name__ == "__main__":
+    main()

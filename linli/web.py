@@ -1,0 +1,259 @@
+"""What every web process shares: the Flask/flask-smorest app, the error shape, request ids,
+JSON access logs, authentication, Idempotency-Key handling, /healthz and /readyz."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import timedelta
+from functools import wraps
+from typing import Any, Callable
+
+import marshmallow as ma
+from flask import Flask, Response, g, jsonify, request
+from flask_smorest import Api
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+from werkzeug.exceptions import HTTPException
+
+from . import context, logs
+from .auth import InvalidToken, Principal, verify_access_token
+from .errors import ApiError, error_body
+from .ids import new_uuid, utcnow
+
+log = logging.getLogger("linli.web")
+
+MAX_BODY_BYTES = 256 * 1024
+STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 413: "body_too_large", 415: "unsupported_media_type",
+                422: "validation_failed", 429: "rate_limited", 500: "internal_error", 503: "unavailable"}
+
+
+class ErrorDetail(ma.Schema):
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    details = ma.fields.Dict(required=True)
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorDetail, required=True)
+
+
+def _flatten(messages: Any) -> dict[str, Any]:
+    """webargs nests errors by location ({"json": {...}}); people care about the field."""
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "querystring", "headers", "form", "view_args"}:
+        out: dict[str, Any] = {}
+        for value in messages.values():
+            out.update(value if isinstance(value, dict) else {"_": value})
+        return out
+    return messages if isinstance(messages, dict) else {"_": messages}
+
+
+def _sentence(details: dict[str, Any]) -> str:
+    parts = []
+    for field, problem in details.items():
+        while isinstance(problem, dict):
+            key, problem = next(iter(problem.items()))
+            field = f"{field}.{key}"
+        text = problem[0] if isinstance(problem, list) and problem else problem
+        parts.append(f"{field}: {text}" if field != "_" else str(text))
+    return "; ".join(parts) or "The request is not valid."
+
+
+class LinliApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        messages = data.get("errors") or data.get("messages")
+        code = STATUS_CODES.get(error.code, "error")
+        if messages:
+            details = _flatten(messages)
+            message = _sentence(details)
+        else:
+            details = {}
+            message = data.get("message") or error.description or error.name
+        if error.code == 500:
+            message = "Something went wrong on our side. Please try again; if it keeps happening, tell us the request id."
+        return error_body(code, message, details), error.code, data.get("headers", {})
+
+
+def create_app(service: str, *, title: str, readiness: Callable[[], dict[str, str]] | None = None,
+               serve_spec: bool = True) -> tuple[Flask, LinliApi]:
+    app = Flask(service)
+    app.config.update(
+        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/" if serve_spec else None, OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+    )
+    app.json.ensure_ascii = False
+    api = LinliApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    app.extensions["linli_api"] = api
+    access_log = logging.getLogger(f"{service}.access")
+
+    @app.before_request
+    def _bind_ids():
+        rid = request.headers.get("X-Request-ID") or new_uuid()
+        rid = rid[:64]
+        g._ids = context.bound(request=rid, correlation=request.headers.get("X-Correlation-ID", rid)[:64])
+        g._ids.__enter__()
+        g.request_id = rid
+        g.started = time.monotonic()
+
+    @app.after_request
+    def _stamp(response: Response):
+        rid = getattr(g, "request_id", None)
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        if request.path not in ("/healthz", "/readyz"):
+            logs.log(access_log, logging.INFO, "request", method=request.method, path=request.path,
+                     status=response.status_code,
+                     ms=round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1))
+        return response
+
+    @app.teardown_request
+    def _unbind(_exc):
+        ids = g.pop("_ids", None)
+        if ids is not None:
+            ids.__exit__(None, None, None)
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return jsonify(error.body()), error.status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return api.handle_http_exception(error)
+        log.exception("unhandled error")
+        return jsonify(error_body("internal_error", "Something went wrong on our side. Please try again; "
+                                  "if it keeps happening, tell us the request id.",
+                                  {"request_id": g.get("request_id")})), 500
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "alive", "service": service}
+
+    @app.get("/readyz")
+    def readyz():
+        checks = readiness() if readiness else {}
+        ok = all(v == "ok" for v in checks.values())
+        return {"status": "ready" if ok else "not ready", "service": service, "checks": checks}, 200 if ok else 503
+
+    return app, api
+
+
+def check_dependencies(db: Database, amqp_url: str) -> dict[str, str]:
+    """Readiness: this process's Mongo and RabbitMQ answer."""
+    import pika
+
+    checks = {}
+    try:
+        db.command("ping")
+        checks["mongo"] = "ok"
+    except Exception as error:  # any failure means not ready; say which
+        checks["mongo"] = f"unavailable: {type(error).__name__}"
+    try:
+        params = pika.URLParameters(amqp_url)
+        params.socket_timeout = 2
+        params.connection_attempts = 1
+        pika.BlockingConnection(params).close()
+        checks["rabbitmq"] = "ok"
+    except Exception as error:
+        checks["rabbitmq"] = f"unavailable: {type(error).__name__}"
+    return checks
+
+
+# -- authentication ---------------------------------------------------------------------
+
+def current_principal() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    try:
+        return verify_access_token(header[7:].strip())
+    except InvalidToken:
+        raise ApiError(401, "unauthenticated", "Your sign-in is not valid or has expired. Please sign in again.")
+
+
+def requires(*roles: str):
+    """Route decorator: a valid token, and one of `roles` when given; the principal lands in g.principal."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            if principal is None:
+                raise ApiError(401, "unauthenticated", "Please sign in first.")
+            if roles and principal.role not in roles:
+                raise ApiError(403, "forbidden", f"This needs the role {' or '.join(roles)}; you are signed in as {principal.role}.")
+            g.principal = principal
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+# -- Idempotency-Key ---------------------------------------------------------------------
+
+IDEMPOTENCY_PENDING_SECONDS = 60
+
+
+def idempotent(db_factory: Callable[[], Database]):
+    """Route decorator: a retried request with the same Idempotency-Key gets the first answer again."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            key = request.headers.get("Idempotency-Key")
+            if not key:
+                return view(*args, **kwargs)
+            if len(key) > 128:
+                raise ApiError(422, "validation_failed", "Idempotency-Key: at most 128 characters.",
+                               {"Idempotency-Key": ["at most 128 characters"]})
+            db = db_factory()
+            who = getattr(g, "principal", None)
+            slot_id = f"{who.id if who else '-'}:{request.method}:{request.path}:{key}"
+            fingerprint = hashlib.sha256(request.get_data()).hexdigest()
+            now = utcnow()
+            try:
+                db.idempotency.insert_one({"_id": slot_id, "state": "pending", "fingerprint": fingerprint,
+                                           "created_at": now})
+            except DuplicateKeyError:
+                seen = db.idempotency.find_one({"_id": slot_id}) or {}
+                if seen.get("fingerprint") != fingerprint:
+                    raise ApiError(422, "idempotency_key_reused",
+                                   "This Idempotency-Key was already used for a different request.",
+                                   {"Idempotency-Key": ["used before with another body"]})
+                if seen.get("state") == "done":
+                    response = Response(seen["body"], status=seen["status"], mimetype="application/json")
+                    response.headers["Idempotent-Replayed"] = "true"
+                    return response
+                stale = seen.get("created_at") and seen["created_at"] < now - timedelta(seconds=IDEMPOTENCY_PENDING_SECONDS)
+                if not stale:
+                    raise ApiError(409, "request_in_progress",
+                                   "The same request is still being processed; try again in a moment.")
+                db.idempotency.update_one({"_id": slot_id}, {"$set": {"created_at": now}})
+            try:
+                result = view(*args, **kwargs)
+            except Exception:
+                db.idempotency.delete_one({"_id": slot_id, "state": "pending"})
+                raise
+            response = current_response(result)
+            if response.status_code < 500:
+                db.idempotency.update_one({"_id": slot_id}, {"$set": {
+                    "state": "done", "status": response.status_code, "body": response.get_data(as_text=True)}})
+            else:
+                db.idempotency.delete_one({"_id": slot_id, "state": "pending"})
+            return response
+        return wrapper
+    return decorate
+
+
+def current_response(result) -> Response:
+    from flask import current_app
+
+    return current_app.make_response(result)
+
+
+def ensure_idempotency_index(db: Database) -> None:
+    db.idempotency.create_index("created_at", expireAfterSeconds=24 * 3600)

@@ -1,0 +1,136 @@
+"""Orders' request and response shapes."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema
+
+from .domain import STATES
+
+
+class AddressIn(StrictSchema):
+    community_id = fields.String(required=True, validate=validate.Length(1, 40))
+    building = fields.String(required=True, validate=validate.Length(1, 40))
+    room = fields.String(required=True, validate=validate.Length(1, 20))
+    contact_name = fields.String(required=True, validate=validate.Length(1, 40))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    location = fields.Nested(PointSchema, required=True)
+
+
+class OrderIn(StrictSchema):
+    listing_id = fields.String(required=True, validate=validate.Length(1, 64))
+    quantity = fields.Integer(required=True, validate=validate.Range(1, 100))
+    slot_date = fields.Date(required=True)
+    slot = fields.String(required=True, validate=validate.Length(1, 40))
+    address = fields.Nested(AddressIn, required=True)
+    notes = fields.String(load_default="", validate=validate.Length(0, 500))
+
+
+class CancelIn(StrictSchema):
+    reason = fields.String(load_default="cancelled by the resident", validate=validate.Length(1, 200))
+
+
+class Actor(ma.Schema):
+    role = fields.String()
+    id = fields.String(allow_none=True)
+
+
+class TimelineEntry(ma.Schema):
+    from_ = fields.String(data_key="from", attribute="from", allow_none=True)
+    to = fields.String()
+    by = fields.Nested(Actor)
+    at = fields.AwareDateTime()
+    reason = fields.String()
+
+
+class AmountSchema(ma.Schema):
+    unit_price_fen = fields.Integer()
+    quantity = fields.Integer()
+    total_fen = fields.Integer()
+    payable_fen = fields.Integer()
+
+
+class ListingBrief(ma.Schema):
+    id = fields.String()
+    version = fields.Integer()
+    title = fields.String()
+    price_fen = fields.Integer()
+    unit = fields.String()
+    fulfilment = fields.String()
+    category = fields.String()
+
+
+class ProviderBrief(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+    address = fields.String()
+
+
+class SlotOut(ma.Schema):
+    date = fields.String()
+    name = fields.String()
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+
+
+class AddressOut(ma.Schema):
+    community_id = fields.String()
+    building = fields.String()
+    room = fields.String()
+    contact_name = fields.String()
+    phone = fields.String()
+    location = fields.Nested(PointSchema)
+
+
+class CourierOut(ma.Schema):
+    volunteer_id = fields.String()
+    task_id = fields.String()
+    assigned_at = fields.AwareDateTime()
+
+
+class PaymentBrief(ma.Schema):
+    id = fields.String()
+    status = fields.String()
+
+
+class OrderSchema(ma.Schema):
+    id = fields.String()
+    status = fields.String(validate=validate.OneOf(STATES))
+    status_text = fields.String()
+    resident_id = fields.String()
+    listing = fields.Nested(ListingBrief)
+    provider = fields.Nested(ProviderBrief)
+    quantity = fields.Integer()
+    slot = fields.Nested(SlotOut)
+    address = fields.Nested(AddressOut)
+    notes = fields.String()
+    amount = fields.Nested(AmountSchema)
+    payment = fields.Nested(PaymentBrief, allow_none=True)
+    courier = fields.Nested(CourierOut, allow_none=True)
+    cancel_reason = fields.String()
+    handover_code = fields.String(metadata={"description": "shown to the resident: give it to the volunteer"})
+    pickup_code = fields.String(metadata={"description": "shown to the provider: give it to the volunteer"})
+    timeline = fields.List(fields.Nested(TimelineEntry))
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class OrderArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATES))
+
+
+OrderPage = page_schema(OrderSchema, "OrderPage")
+
+
+class PaymentSchema(ma.Schema):
+    payment_id = fields.String()
+    order_id = fields.String()
+    status = fields.String()
+    amount_fen = fields.Integer()
+    cashier_url = fields.String()
+
+
+class NotifyAck(ma.Schema):
+    code = fields.String()
+    message = fields.String()

@@ -1,0 +1,95 @@
+"""Shared fixtures: the real broker and the embedded MongoDB-wire server (or MONGO_URL), and a
+fresh namespace per test so that tests never see each other's queues or databases."""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pika
+import pytest
+from pymongo import MongoClient
+
+from devstack.mongo import EmbeddedMongo
+from devstack.rabbit import ensure_broker
+from linli import topology
+from linli.config import Settings, reset_settings
+from linli.keys import ensure_keys
+
+
+@dataclass(frozen=True)
+class Infra:
+    mongo_url: str
+    amqp_url: str
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory) -> Infra:
+    amqp_url = ensure_broker()
+    mongo = None
+    mongo_url = os.environ.get("MONGO_URL")
+    if not mongo_url:
+        base = tmp_path_factory.mktemp("mongo")
+        mongo = EmbeddedMongo(base / "data", log_file=base / "mongo.log")
+        mongo_url = mongo.start()
+    yield Infra(mongo_url, amqp_url)
+    if mongo is not None:
+        mongo.stop()
+
+
+def new_namespace() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def remove_namespace(infra: Infra, namespace: str, consumers=None) -> None:
+    """Deletes the namespace's queues, exchanges and databases."""
+    cfg = Settings.from_env({"LINLI_NAMESPACE": namespace, "AMQP_URL": infra.amqp_url,
+                             "LINLI_RETRY_DELAYS": os.environ.get("LINLI_RETRY_DELAYS", "0.2,0.5")})
+    conn = pika.BlockingConnection(pika.URLParameters(infra.amqp_url))
+    try:
+        channel = conn.channel()
+        for consumer in (consumers or topology.SUBSCRIPTIONS):
+            q = topology.consumer_queues(consumer, cfg)
+            for name in (q.main, q.dead, *(n for _, n in q.retries)):
+                channel.queue_delete(name)
+        channel.queue_delete(f"{namespace}.unrouted")
+        channel.exchange_delete(cfg.exchange)
+        channel.exchange_delete(f"{namespace}.unrouted")
+    finally:
+        conn.close()
+    client = MongoClient(infra.mongo_url)
+    for name in client.list_database_names():
+        if name.startswith(f"{namespace}_"):
+            client.drop_database(name)
+    client.close()
+
+
+@pytest.fixture
+def linli_env(infra, tmp_path, monkeypatch):
+    """This test process configured like a Linli process on a namespace of its own."""
+    namespace = new_namespace()
+    env = {
+        "LINLI_NAMESPACE": namespace, "MONGO_URL": infra.mongo_url, "AMQP_URL": infra.amqp_url,
+        "LINLI_VAR_DIR": str(tmp_path / "var"), "LINLI_RETRY_DELAYS": "0.2,0.5", "LINLI_RELAY_POLL_SECONDS": "0.05",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    reset_settings()
+    ensure_keys()
+    yield env
+    reset_settings()
+    remove_namespace(infra, namespace)
+
+
+def eventually(check, timeout: float = 20.0, interval: float = 0.1, what: str = "the condition"):
+    """Polls `check` until it returns something truthy; fails with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last seen: {last!r})")

@@ -1,0 +1,155 @@
+"""One charity-meal order end to end, through the gateway, on every real process that
+`make run` starts (honcho + deploy/Procfile), the real broker and the embedded Mongo server."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from devstack.client import Client
+from devstack.net import free_port
+from devstack.stack import Stack
+from linli.config import reset_settings
+from tests.conftest import eventually, new_namespace, remove_namespace
+
+PASSWORD = "journey-pass-1"
+CANTEEN = {"lng": 121.5520, "lat": 31.1810}
+HOME = {"lng": 121.5588, "lat": 31.1765}
+
+
+@pytest.fixture(scope="module")
+def stack(infra, tmp_path_factory):
+    namespace = new_namespace()
+    var_dir = tmp_path_factory.mktemp("stack") / "var"
+    stack = Stack(namespace=namespace, mongo_url=infra.mongo_url, amqp_url=infra.amqp_url, var_dir=var_dir,
+                  ports={s: free_port() for s in ("gateway", "catalog", "orders", "delivery")},
+                  extra_env={"LINLI_TIME_SCALE": "0.01", "LINLI_RETRY_DELAYS": "0.3,1,2", "LINLI_WEB_WORKERS": "1"})
+    stack.start()
+    try:
+        stack.wait_ready()
+        yield stack
+    finally:
+        stack.stop()
+        remove_namespace(infra, namespace)
+
+
+@pytest.fixture(scope="module")
+def staff(stack):
+    """An admin and a coordinator, created the way an operator does (python -m gateway.admin)."""
+    saved = {k: os.environ.get(k) for k in ("MONGO_URL", "LINLI_NAMESPACE", "LINLI_VAR_DIR")}
+    os.environ.update({k: stack.env[k] for k in saved})
+    reset_settings()
+    try:
+        from gateway.admin import create_account
+
+        create_account("admin1", PASSWORD, "Admin", "admin")
+        create_account("coord1", PASSWORD, "林主任", "coordinator")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings()
+    api = Client(stack.url())
+    return api.login("admin1", PASSWORD), api.login("coord1", PASSWORD)
+
+
+def tomorrow_in_shanghai() -> str:
+    return (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).date().isoformat()
+
+
+def test_a_charity_lunch_travels_the_whole_path(stack, staff):
+    admin, coordinator = staff
+    api = Client(stack.url())
+
+    # the committee adds the community; a canteen signs up, is verified and publishes a lunch
+    admin.post("/api/v1/catalog/communities", {"id": "lianxi", "name": "莲溪社区", "center": HOME}, expect=201)
+    canteen = api.register("canteen1", PASSWORD, "Hospital canteen", "provider")
+    profile = canteen.post("/api/v1/catalog/providers", {
+        "name": "Hospital canteen", "kind": "hospital_canteen", "phone": "021-5888 0001",
+        "address": "1000 Hunan Road", "location": CANTEEN, "community_ids": ["lianxi"]}, expect=201)
+    assert profile["status"] == "pending"
+    refused = canteen.post("/api/v1/catalog/listings", {
+        "title": "Charity lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1500,
+        "community_ids": ["lianxi"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 40}]},
+        expect=409)
+    assert refused["error"]["code"] == "provider_not_verified"
+    coordinator.post(f"/api/v1/catalog/providers/{profile['id']}/verify", expect=200)
+    listing = canteen.post("/api/v1/catalog/listings", {
+        "title": "Charity lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1500,
+        "community_ids": ["lianxi"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 40}]},
+        expect=201)
+    listed = api.get("/api/v1/catalog/listings?community=lianxi")
+    assert [item["id"] for item in listed["items"]] == [listing["id"]] and listed["total"] == 1
+
+    # a volunteer signs up, is verified and goes on duty near the canteen
+    volunteer = api.register("vol1", PASSWORD, "Xiao Zhang", "volunteer")
+    vprofile = volunteer.post("/api/v1/delivery/volunteers", {
+        "name": "Xiao Zhang", "phone": "138 0000 0011", "community_ids": ["lianxi"], "vehicle": "bike"}, expect=201)
+    coordinator.post(f"/api/v1/delivery/volunteers/{vprofile['id']}/verify", expect=200)
+    volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": {"lng": 121.551, "lat": 31.181}})
+
+    # a resident orders one portion for tomorrow's lunch; a retry with the same key changes nothing
+    resident = api.register("wang1", PASSWORD, "Auntie Wang", "resident")
+    body = {"listing_id": listing["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
+            "address": {"community_id": "lianxi", "building": "12", "room": "301", "contact_name": "Wang",
+                        "phone": "139 1234 5678", "location": HOME}}
+    order = resident.post("/api/v1/orders", body, expect=201, idempotency_key="order-1")
+    again = resident.request("POST", "/api/v1/orders", json=body, idempotency_key="order-1", expect=201)
+    assert again.json()["id"] == order["id"] and again.headers.get("Idempotent-Replayed") == "true"
+    assert order["status"] == "placed" and order["amount"]["payable_fen"] == 1500
+    assert len(resident.get("/api/v1/orders")["items"]) == 1
+
+    def status_is(wanted):
+        return lambda: (resident.get(f"/api/v1/orders/{order['id']}")["status"] == wanted) or None
+
+    eventually(status_is("awaiting_payment"), what="catalog to reserve the portion")
+    left = api.get(f"/api/v1/catalog/listings/{listing['id']}/availability?date={body['slot_date']}")
+    assert left["slots"][0]["remaining"] == 39
+
+    # the resident pays on the stub cashier page; its signed notification marks the order paid
+    payment = resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200)
+    assert payment["amount_fen"] == 1500 and "/api/v1/payments/stub/" in payment["cashier_url"]
+    cashier_path = payment["cashier_url"].split(str(stack.ports["gateway"]), 1)[1]
+    page = api.request("GET", cashier_path, expect=200)
+    assert "15.00" in page.text and "text/html" in page.headers["Content-Type"]
+    api.request("POST", cashier_path + "/pay", expect=200)
+    eventually(status_is("paid"), what="the payment notification")
+
+    # a second resident cannot see it; the volunteer cannot list orders
+    other = api.register("li1", PASSWORD, "Uncle Li", "resident")
+    assert other.request("GET", f"/api/v1/orders/{order['id']}").status_code == 404
+
+    # the canteen accepts, sees the pickup code and the address, and marks the meal ready
+    accepted = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)
+    assert accepted["status"] == "accepted" and accepted["address"]["phone"] == "139 1234 5678"
+    pickup_code = accepted["pickup_code"]
+    canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)
+    again_accept = canteen.request("POST", f"/api/v1/orders/{order['id']}/accept", expect=409).json()
+    assert again_accept["error"]["details"]["current_status"] == "ready"
+
+    # the nearest on-duty volunteer gets the offer, accepts, picks up and hands over
+    offers = eventually(lambda: volunteer.get("/api/v1/delivery/offers")["items"], what="a delivery offer")
+    assert offers[0]["order_id"] == order["id"] and "room" not in offers[0]["dropoff"]
+    task = volunteer.post(f"/api/v1/delivery/offers/{offers[0]['id']}/accept", expect=200)
+    assert task["status"] == "assigned" and task["dropoff"]["room"] == "301"
+    wrong = volunteer.request("POST", f"/api/v1/delivery/tasks/{task['id']}/pickup", json={"code": "000000"}).json()
+    if pickup_code != "000000":
+        assert wrong["error"]["code"] == "validation_failed" and "code" in wrong["error"]["details"]
+    volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/pickup", {"code": pickup_code}, expect=200)
+    eventually(status_is("delivering"), what="orders to see the pickup")
+    handover_code = resident.get(f"/api/v1/orders/{order['id']}")["handover_code"]
+    done = volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/deliver", {"code": handover_code}, expect=200)
+    assert done["status"] == "delivered" and done["minutes"] >= 1
+
+    final = eventually(lambda: (o := resident.get(f"/api/v1/orders/{order['id']}"))["status"] == "completed" and o,
+                       what="the order to complete")
+    steps = [entry["to"] for entry in final["timeline"]]
+    assert steps == ["placed", "awaiting_payment", "paid", "accepted", "ready", "delivering", "completed"]
+    times = [datetime.fromisoformat(entry["at"]) for entry in final["timeline"]]
+    assert times == sorted(times) and all(t.tzinfo is not None for t in times)
+    assert final["courier"]["volunteer_id"] == vprofile["id"]
+    assert volunteer.get("/api/v1/delivery/volunteers/me")["served_minutes"] >= 1
