@@ -52,7 +52,12 @@ def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> Non
         {"$set": {"status": "released", "released_at": utcnow()}}, session=session,
     ).modified_count
     if not released:
-        return  # never held, already released, or rejected: nothing to give back
+        # never held, already released, or rejected: nothing to give back. If the order's
+        # placement has not arrived yet (a retry reordered them), leave a mark so it never holds a portion.
+        db.reservations.update_one({"_id": order_id}, {"$setOnInsert": {"status": "cancelled_before_reserved",
+                                                                        "created_at": utcnow()}},
+                                   upsert=True, session=session)
+        return
     res = db.reservations.find_one({"_id": order_id}, session=session)
     store.give_back_portions(db, session, res["listing_id"], date.fromisoformat(res["date"]), res["slot"],
                              res["quantity"])

@@ -12,7 +12,7 @@ from linli.schemas import PageArgs, geojson_to_point, point_to_geojson
 from linli.web import requires
 
 from . import dispatch, domain, store
-from .schemas import (CodeIn, DutyIn, OfferPage, OfferSchema, TaskArgs, TaskPage, TaskSchema, VolunteerIn,
+from .schemas import (CodeIn, DutyIn, FailIn, OfferPage, OfferSchema, TaskArgs, TaskPage, TaskSchema, VolunteerIn,
                       VolunteerSchema)
 
 blp = Blueprint("delivery", __name__, url_prefix="/api/v1/delivery", description="Volunteers, offers and tasks")
@@ -264,6 +264,31 @@ def deliver(body, task_id):
                             "date": now.date().isoformat(), "minutes": minutes, "at": now}, session=session)
         store.emit(d, session, task_id, "delivery.task.delivered",
                    {"task_id": task_id, "order_id": task["order_id"], "volunteer_id": me["_id"], "minutes": minutes})
+
+    in_transaction(d, work)
+    return _task_out(d.tasks.find_one({"_id": task_id}), me)
+
+
+@blp.route("/tasks/<task_id>/fail", methods=["POST"])
+@requires("volunteer")
+@blp.arguments(FailIn)
+@blp.response(200, TaskSchema)
+def fail(body, task_id):
+    """Reports that the delivery cannot be completed, and why; the coordinator takes it from there."""
+    task, me = _my_task(task_id)
+    d, now = db(), utcnow()
+
+    def work(session):
+        if not d.tasks.update_one({"_id": task_id, "status": {"$in": ["assigned", "picked_up"]},
+                                   "volunteer_id": me["_id"]},
+                                  {"$set": {"status": "failed", "failed_at": now, "failure": body}},
+                                  session=session).modified_count:
+            raise ApiError(409, "illegal_transition", f"This delivery is {task['status']}; it cannot fail now.",
+                           {"current_status": task["status"]})
+        d.volunteers.update_one({"_id": me["_id"]}, {"$inc": {"active_tasks": -1}}, session=session)
+        store.emit(d, session, task_id, "delivery.task.failed",
+                   {"task_id": task_id, "order_id": task["order_id"], "volunteer_id": me["_id"],
+                    "reason": body["reason"]})
 
     in_transaction(d, work)
     return _task_out(d.tasks.find_one({"_id": task_id}), me)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 TASK_STATES = ("waiting", "ready", "offered", "assigned", "picked_up", "delivered", "failed", "cancelled")
 OPEN_STATES = ("waiting", "ready", "offered")
 VEHICLES = ("foot", "bike", "e_bike")
+FAILURE_REASONS = ("wrong_address", "refused", "unsafe", "nobody_answers", "meal_damaged")
 MAX_CREDITED_MINUTES = 180
 ADDRESS_VISIBLE_AFTER_DELIVERY = timedelta(hours=1)
 

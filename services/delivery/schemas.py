@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema
 
-from .domain import TASK_STATES, VEHICLES
+from .domain import FAILURE_REASONS, TASK_STATES, VEHICLES
 
 
 class VolunteerIn(StrictSchema):
@@ -38,6 +38,11 @@ class DutyIn(StrictSchema):
 
 class CodeIn(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4,8}$", error="digits only, 4 to 8 of them"))
+
+
+class FailIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(FAILURE_REASONS))
+    note = fields.String(load_default="", validate=validate.Length(0, 500))
 
 
 class PlaceOut(ma.Schema):

@@ -156,7 +156,7 @@ def cancel_order(body, order_id):
 @blp.response(200, OrderSchema)
 def accept_order(order_id):
     """The provider takes the order on."""
-    return _shape(_move(saga.provider_move, db(), g.principal, _load(order_id), "accept"))
+    return _shape(_move(saga.accept, db(), g.principal, _load(order_id)))
 
 
 @blp.route("/<order_id>/ready", methods=["POST"])
@@ -164,7 +164,7 @@ def accept_order(order_id):
 @blp.response(200, OrderSchema)
 def ready_order(order_id):
     """The meal is ready for pickup; delivery offers it to a volunteer."""
-    return _shape(_move(saga.provider_move, db(), g.principal, _load(order_id), "ready"))
+    return _shape(_move(saga.ready, db(), g.principal, _load(order_id)))
 
 
 @blp.route("/<order_id>/complete", methods=["POST"])

@@ -158,10 +158,15 @@ def on_payment_succeeded(db: Database, payment: dict) -> str:
 
 # -- 4. the provider answers, then cooks ---------------------------------------------------
 
-def provider_move(db: Database, who: Principal, order: dict, action: str) -> dict:
-    event_type = {"accept": "orders.order.accepted", "ready": "orders.order.ready"}[action]
-    reason = {"accept": "accepted by the provider", "ready": "marked ready by the provider"}[action]
+def accept(db: Database, who: Principal, order: dict) -> dict:
+    return _provider_move(db, who, order, "accept", "orders.order.accepted", "accepted by the provider")
 
+
+def ready(db: Database, who: Principal, order: dict) -> dict:
+    return _provider_move(db, who, order, "ready", "orders.order.ready", "marked ready by the provider")
+
+
+def _provider_move(db: Database, who: Principal, order: dict, action: str, event_type: str, reason: str) -> dict:
     def work(session: ClientSession) -> dict:
         moved = store.apply_move(db, session, order, action, who.role, who.id, reason, utcnow())
         store.emit(db, session, order["_id"], event_type, {"order_id": order["_id"], "provider_id": order["provider"]["id"]})

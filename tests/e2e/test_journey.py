@@ -2,59 +2,15 @@
 `make run` starts (honcho + deploy/Procfile), the real broker and the embedded Mongo server."""
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from devstack.client import Client
-from devstack.net import free_port
-from devstack.stack import Stack
-from linli.config import reset_settings
-from tests.conftest import eventually, new_namespace, remove_namespace
+from tests.conftest import eventually
+from tests.e2e.conftest import PASSWORD
 
-PASSWORD = "journey-pass-1"
 CANTEEN = {"lng": 121.5520, "lat": 31.1810}
 HOME = {"lng": 121.5588, "lat": 31.1765}
-
-
-@pytest.fixture(scope="module")
-def stack(infra, tmp_path_factory):
-    namespace = new_namespace()
-    var_dir = tmp_path_factory.mktemp("stack") / "var"
-    stack = Stack(namespace=namespace, mongo_url=infra.mongo_url, amqp_url=infra.amqp_url, var_dir=var_dir,
-                  ports={s: free_port() for s in ("gateway", "catalog", "orders", "delivery")},
-                  extra_env={"LINLI_TIME_SCALE": "0.01", "LINLI_RETRY_DELAYS": "0.3,1,2", "LINLI_WEB_WORKERS": "1"})
-    stack.start()
-    try:
-        stack.wait_ready()
-        yield stack
-    finally:
-        stack.stop()
-        remove_namespace(infra, namespace)
-
-
-@pytest.fixture(scope="module")
-def staff(stack):
-    """An admin and a coordinator, created the way an operator does (python -m gateway.admin)."""
-    saved = {k: os.environ.get(k) for k in ("MONGO_URL", "LINLI_NAMESPACE", "LINLI_VAR_DIR")}
-    os.environ.update({k: stack.env[k] for k in saved})
-    reset_settings()
-    try:
-        from gateway.admin import create_account
-
-        create_account("admin1", PASSWORD, "Admin", "admin")
-        create_account("coord1", PASSWORD, "林主任", "coordinator")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings()
-    api = Client(stack.url())
-    return api.login("admin1", PASSWORD), api.login("coord1", PASSWORD)
 
 
 def tomorrow_in_shanghai() -> str:
