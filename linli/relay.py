@@ -1,7 +1,9 @@
 """The outbox relay, a process of its own: publishes committed outbox entries to RabbitMQ.
 
-- claims each entry with a lease (a conditional update), so two relays never publish the
-  same entry at once, and an entry whose relay died is taken over when its lease runs out;
+- claims entries with a lease (a conditional update per entry), so two relays never publish
+  the same entry at once, and an entry whose relay died is taken over when its lease runs out;
+- marks a round's published entries sent together; a relay that dies before that leaves
+  them to be published again after the lease (consumers' inboxes make that harmless);
 - publishes with publisher confirms and `mandatory`; a nack, a return or a lost connection
   is a failure: the entry goes back to pending with a growing delay;
 - keeps order per aggregate: once an entry of an aggregate cannot be published now (leased
@@ -93,27 +95,28 @@ class Relay:
     def _backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(60.0, 0.5 * 2 ** max(0, attempts - 1)))
 
-    def _claim(self, entry: dict) -> bool:
-        now = utcnow()
-        result = self.db[COLLECTION].update_one(
-            {
-                "_id": entry["_id"],
-                "status": "pending",
-                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
-            },
-            {
-                "$set": {"lease_owner": self.owner,
-                         "lease_until": now + timedelta(seconds=self.cfg.relay_lease_seconds)},
-                "$inc": {"attempts": 1},
-            },
+    def _claim(self, ids: list[str], now) -> set[str]:
+        """Leases every listed entry nobody else holds (each document's update is atomic); returns those now ours."""
+        self.db[COLLECTION].update_many(
+            {"_id": {"$in": ids}, "status": "pending", "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
+            {"$set": {"lease_owner": self.owner,
+                      "lease_until": now + timedelta(seconds=self.cfg.relay_lease_seconds)},
+             "$inc": {"attempts": 1}},
         )
-        return result.modified_count == 1
+        return {d["_id"] for d in self.db[COLLECTION].find({"_id": {"$in": ids}, "lease_owner": self.owner,
+                                                             "status": "pending"}, {"_id": 1})}
 
-    def _mark_sent(self, entry: dict) -> None:
-        self.db[COLLECTION].update_one(
-            {"_id": entry["_id"], "lease_owner": self.owner},
-            {"$set": {"status": "sent", "sent_at": utcnow(), "lease_owner": None, "lease_until": None}},
-        )
+    def _mark_sent(self, ids: list[str]) -> None:
+        if ids:
+            self.db[COLLECTION].update_many(
+                {"_id": {"$in": ids}, "lease_owner": self.owner},
+                {"$set": {"status": "sent", "sent_at": utcnow(), "lease_owner": None, "lease_until": None}},
+            )
+
+    def _release(self, ids: list[str]) -> None:
+        if ids:
+            self.db[COLLECTION].update_many({"_id": {"$in": ids}, "lease_owner": self.owner},
+                                            {"$set": {"lease_owner": None, "lease_until": None}})
 
     def _release_after_failure(self, entry: dict, error: Exception) -> None:
         attempts = entry.get("attempts", 0) + 1
@@ -127,28 +130,37 @@ class Relay:
         """One round over the pending entries; returns how many were published."""
         now = utcnow()
         blocked: set[str] = set()
-        published = 0
-        pending = self.db[COLLECTION].find({"status": "pending"}, sort=[("seq", 1)], limit=BATCH)
-        for entry in pending:
-            aggregate = entry["aggregate"]
-            if aggregate in blocked:
-                continue
+        eligible = []
+        for entry in self.db[COLLECTION].find({"status": "pending"}, sort=[("seq", 1)], limit=BATCH):
             not_before = entry.get("not_before")
-            if (not_before is not None and not_before > now) or not self._claim(entry):
-                blocked.add(aggregate)
+            if entry["aggregate"] in blocked or (not_before is not None and not_before > now):
+                blocked.add(entry["aggregate"])  # an aggregate's later entries wait for its earlier one
+                continue
+            eligible.append(entry)
+        if not eligible:
+            return 0
+        mine = self._claim([e["_id"] for e in eligible], now)
+        published, unused = [], []
+        for entry in eligible:
+            if entry["_id"] not in mine:
+                blocked.add(entry["aggregate"])  # another relay holds it: keep its successors back
+                continue
+            if entry["aggregate"] in blocked:
+                unused.append(entry["_id"])
                 continue
             try:
                 self.publisher.publish(entry["envelope"])
             except (AMQPError, UnroutableError, NackError, OSError) as error:
-                blocked.add(aggregate)
+                blocked.add(entry["aggregate"])
                 logs.log(log, logging.WARNING, "publish failed; will retry", event_id=entry["_id"],
                          event_type=entry["type"], error=repr(error))
                 self._release_after_failure(entry, error)
                 self.publisher.close()
                 continue
-            self._mark_sent(entry)
-            published += 1
-        return published
+            published.append(entry["_id"])
+        self._mark_sent(published)
+        self._release(unused)
+        return len(published)
 
     def run_forever(self, stop: threading.Event) -> None:
         logs.log(log, logging.INFO, "relay started", service=self.service, owner=self.owner)

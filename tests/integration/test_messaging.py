@@ -104,7 +104,7 @@ def test_relay_killed_between_publishing_and_marking_sent_loses_and_doubles_noth
         pass
 
     dying = Relay(m.PROBE, db=probe, owner="dying")
-    monkeypatch.setattr(dying, "_mark_sent", lambda entry: (_ for _ in ()).throw(Crash()))
+    monkeypatch.setattr(dying, "_mark_sent", lambda ids: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         dying.run_once()
     assert m.queue_depth(settings().queue_name(m.PROBE)) == 1
