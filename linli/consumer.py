@@ -173,10 +173,11 @@ class ConsumerRunner:
     def run(self, stop: threading.Event) -> None:
         topology.ensure(self.subscriptions, self.cfg)
         logs.log(log, logging.INFO, "worker started", consumer=self.consumer, queue=self.queues.main)
+        lost = (OSError, *Connection(self.cfg.amqp_url).connection_errors)
         while not stop.is_set():
             try:
                 self._consume(stop)
-            except (OSError, *Connection(self.cfg.amqp_url).connection_errors) as error:
+            except lost as error:
                 logs.log(log, logging.WARNING, "broker connection lost; reconnecting", error=repr(error))
                 stop.wait(2)
 
@@ -197,7 +198,6 @@ class ConsumerRunner:
                         pass
                     conn.heartbeat_check()
                     self._run_timers()
-        
 
 
 def run_worker(consumer: str, db: Database, handlers: dict[str, Handler], timers: list[Timer] | None = None) -> None:

@@ -45,3 +45,10 @@ def geojson_to_point(geo: dict | None) -> dict | None:
         return None
     lng, lat = geo["coordinates"]
     return {"lng": lng, "lat": lat}
+
+
+def page_of(collection, query: dict, args: dict, sort: list[tuple[str, int]]) -> tuple[list[dict], dict]:
+    """One page of a query, newest rules first; returns the documents and the page's numbers (with the total)."""
+    total = collection.count_documents(query)
+    docs = list(collection.find(query).sort(sort).skip((args["page"] - 1) * args["per_page"]).limit(args["per_page"]))
+    return docs, {"page": args["page"], "per_page": args["per_page"], "total": total}

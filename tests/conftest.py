@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +94,21 @@ def eventually(check, timeout: float = 20.0, interval: float = 0.1, what: str = 
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last seen: {last!r})")
+
+
+@contextmanager
+def configured_as(env: dict):
+    """This test process configured like one of `env`'s processes (for operator commands and the seed)."""
+    keys = ("MONGO_URL", "AMQP_URL", "LINLI_NAMESPACE", "LINLI_VAR_DIR")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: env[k] for k in keys})
+    reset_settings()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings()

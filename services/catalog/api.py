@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from linli.errors import ApiError, conflict, forbidden, invalid, not_found
 from linli.ids import new_id, utcnow
-from linli.schemas import geojson_to_point, point_to_geojson
+from linli.schemas import geojson_to_point, page_of, point_to_geojson
 from linli.web import idempotent, requires
 
 from . import domain, store
@@ -183,12 +183,9 @@ def list_listings(args):
         query["category"] = args["category"]
     if "community" in args:
         query["community_ids"] = args["community"]
-    total = d.listings.count_documents(query)
-    docs = list(d.listings.find(query).sort([("created_at", -1), ("_id", 1)])
-                .skip((args["page"] - 1) * args["per_page"]).limit(args["per_page"]))
+    docs, numbers = page_of(d.listings, query, args, [("created_at", -1), ("_id", 1)])
     providers = {p["_id"]: p for p in d.providers.find({"_id": {"$in": [x["provider_id"] for x in docs]}})}
-    return {"items": [_listing_out(x, providers.get(x["provider_id"])) for x in docs],
-            "page": args["page"], "per_page": args["per_page"], "total": total}
+    return {"items": [_listing_out(x, providers.get(x["provider_id"])) for x in docs], **numbers}
 
 
 @blp.route("/listings/<listing_id>")

@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 from linli.db import in_transaction
 from linli.errors import ApiError, conflict, invalid, not_found
 from linli.ids import new_id, utcnow
-from linli.schemas import PageArgs, geojson_to_point, point_to_geojson
+from linli.schemas import PageArgs, geojson_to_point, page_of, point_to_geojson
 from linli.web import requires
 
 from . import dispatch, domain, store
@@ -117,9 +117,7 @@ def my_offers(args):
     """The signed-in volunteer's pending offers (the address shows once accepted)."""
     me = _me()
     query = {"volunteer_id": me["_id"], "status": "pending", "expires_at": {"$gt": utcnow()}}
-    total = db().offers.count_documents(query)
-    offers = list(db().offers.find(query).sort("expires_at", 1).skip((args["page"] - 1) * args["per_page"])
-                  .limit(args["per_page"]))
+    offers, numbers = page_of(db().offers, query, args, [("expires_at", 1), ("_id", 1)])
     tasks = {t["_id"]: t for t in db().tasks.find({"_id": {"$in": [o["task_id"] for o in offers]}})}
     items = []
     for offer in offers:
@@ -127,7 +125,7 @@ def my_offers(args):
         items.append({**offer, "id": offer["_id"], "pickup": task.get("pickup"), "items": task.get("items"),
                       "slot_end": task.get("slot_end"),
                       "dropoff": domain.masked_dropoff(task["dropoff"]) if task else None})
-    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+    return {"items": items, **numbers}
 
 
 @blp.route("/offers/<offer_id>/accept", methods=["POST"])
@@ -192,11 +190,8 @@ def list_tasks(args):
     query = {"volunteer_id": me["_id"]} if me else {}
     if "status" in args:
         query["status"] = args["status"]
-    total = db().tasks.count_documents(query)
-    docs = db().tasks.find(query).sort([("created_at", -1), ("_id", 1)]) \
-        .skip((args["page"] - 1) * args["per_page"]).limit(args["per_page"])
-    return {"items": [_task_out(t, me) for t in docs], "page": args["page"], "per_page": args["per_page"],
-            "total": total}
+    docs, numbers = page_of(db().tasks, query, args, [("created_at", -1), ("_id", 1)])
+    return {"items": [_task_out(t, me) for t in docs], **numbers}
 
 
 def _my_task(task_id: str) -> tuple[dict, dict | None]:

@@ -13,6 +13,7 @@ from linli.config import settings
 from linli.errors import ApiError, conflict, not_found
 from linli.ids import utcnow
 from linli.keys import payment_secret
+from linli.schemas import page_of
 from linli.web import idempotent, requires
 
 from . import catalog_client, domain, paystub, saga, signing, store
@@ -100,10 +101,8 @@ def list_orders(args):
         raise ApiError(403, "forbidden", "Volunteers see their deliveries under /api/v1/delivery/tasks.")
     if "status" in args:
         query["status"] = args["status"]
-    total = db().orders.count_documents(query)
-    docs = db().orders.find(query).sort([("created_at", -1), ("_id", 1)]) \
-        .skip((args["page"] - 1) * args["per_page"]).limit(args["per_page"])
-    return {"items": [_shape(o) for o in docs], "page": args["page"], "per_page": args["per_page"], "total": total}
+    docs, numbers = page_of(db().orders, query, args, [("created_at", -1), ("_id", 1)])
+    return {"items": [_shape(o) for o in docs], **numbers}
 
 
 @blp.route("/<order_id>")

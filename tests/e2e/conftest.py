@@ -1,15 +1,12 @@
 """The whole system started once for the end-to-end tests, as `make run` starts it."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from devstack.client import Client
 from devstack.net import free_port
 from devstack.stack import Stack
-from linli.config import reset_settings
-from tests.conftest import new_namespace, remove_namespace
+from tests.conftest import configured_as, new_namespace, remove_namespace
 
 PASSWORD = "journey-pass-1"
 
@@ -33,21 +30,11 @@ def stack(infra, tmp_path_factory):
 @pytest.fixture(scope="package")
 def staff(stack):
     """An admin and a coordinator, created the way an operator does (python -m gateway.admin)."""
-    saved = {k: os.environ.get(k) for k in ("MONGO_URL", "LINLI_NAMESPACE", "LINLI_VAR_DIR")}
-    os.environ.update({k: stack.env[k] for k in saved})
-    reset_settings()
-    try:
+    with configured_as(stack.env):
         from gateway.admin import create_account
 
         create_account("admin1", PASSWORD, "Admin", "admin")
         create_account("coord1", PASSWORD, "林主任", "coordinator")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings()
     api = Client(stack.url())
     return api.login("admin1", PASSWORD), api.login("coord1", PASSWORD)
 

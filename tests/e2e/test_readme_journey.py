@@ -7,8 +7,8 @@ import subprocess
 
 from devstack.net import free_port
 from devstack.stack import Stack
-from linli.config import ROOT, reset_settings
-from tests.conftest import new_namespace, remove_namespace
+from linli.config import ROOT
+from tests.conftest import configured_as, new_namespace, remove_namespace
 
 
 def _journey() -> str:
@@ -23,16 +23,14 @@ def test_the_readme_journey_completes_on_the_demo_data(infra, tmp_path):
     stack = Stack(namespace=namespace, mongo_url=infra.mongo_url, amqp_url=infra.amqp_url, var_dir=tmp_path / "var",
                   ports={s: free_port() for s in ("gateway", "catalog", "orders", "delivery")},
                   extra_env={"LINLI_TIME_SCALE": "0.01", "LINLI_WEB_WORKERS": "1"})
-    saved = {k: os.environ.get(k) for k in ("MONGO_URL", "AMQP_URL", "LINLI_NAMESPACE", "LINLI_VAR_DIR")}
     stack.start()
     try:
         stack.wait_ready()
-        os.environ.update({k: stack.env[k] for k in saved})
-        reset_settings()
-        from devstack import seed
+        with configured_as(stack.env):
+            from devstack import seed
 
-        seed.seed(stack.url())
-        assert seed.already_seeded()
+            seed.seed(stack.url())
+            assert seed.already_seeded()
         run = subprocess.run(["bash", "-euo", "pipefail", "-c", _journey()], capture_output=True, text=True,
                              env={**os.environ, "GW": stack.url()}, timeout=120)
         assert run.returncode == 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}"
@@ -40,11 +38,5 @@ def test_the_readme_journey_completes_on_the_demo_data(infra, tmp_path):
         assert [line.split()[1] for line in lines] == ["placed", "awaiting_payment", "paid", "accepted", "ready",
                                                         "delivering", "completed"]
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings()
         stack.stop()
         remove_namespace(infra, namespace)
