@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pymongo import MongoClient
+
 from devstack.client import Client
 from tests.conftest import eventually
 from tests.e2e.conftest import PASSWORD
@@ -17,7 +19,7 @@ def tomorrow_in_shanghai() -> str:
     return (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).date().isoformat()
 
 
-def test_a_charity_lunch_travels_the_whole_path(stack, staff):
+def test_a_charity_lunch_travels_the_whole_path(infra, stack, staff):
     admin, coordinator = staff
     api = Client(stack.url())
 
@@ -53,7 +55,8 @@ def test_a_charity_lunch_travels_the_whole_path(stack, staff):
     body = {"listing_id": listing["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
             "address": {"community_id": "lianxi", "building": "12", "room": "301", "contact_name": "Wang",
                         "phone": "139 1234 5678", "location": HOME}}
-    order = resident.post("/api/v1/orders", body, expect=201, idempotency_key="order-1")
+    order = resident.post("/api/v1/orders", body, expect=201, idempotency_key="order-1",
+                          headers={"X-Request-ID": "journey-order-1"})
     again = resident.request("POST", "/api/v1/orders", json=body, idempotency_key="order-1", expect=201)
     assert again.json()["id"] == order["id"] and again.headers.get("Idempotent-Replayed") == "true"
     assert order["status"] == "placed" and order["amount"]["payable_fen"] == 1500
@@ -63,6 +66,14 @@ def test_a_charity_lunch_travels_the_whole_path(stack, staff):
         return lambda: (resident.get(f"/api/v1/orders/{order['id']}")["status"] == wanted) or None
 
     eventually(status_is("awaiting_payment"), what="catalog to reserve the portion")
+    # the events this request caused carry its id as their correlation id, across services
+    placed = eventually(lambda: MongoClient(infra.mongo_url)[f"{stack.namespace}_orders"].outbox.find_one(
+        {"type": "orders.order.placed", "envelope.data.order_id": order["id"]}), what="the placed event")
+    confirmed = MongoClient(infra.mongo_url)[f"{stack.namespace}_catalog"].outbox.find_one(
+        {"type": "catalog.reservation.confirmed", "envelope.data.order_id": order["id"]})
+    assert placed["envelope"]["correlation_id"] == "journey-order-1"
+    assert confirmed["envelope"]["correlation_id"] == "journey-order-1"
+    assert confirmed["envelope"]["causation_id"] == placed["_id"]
     left = api.get(f"/api/v1/catalog/listings/{listing['id']}/availability?date={body['slot_date']}")
     assert left["slots"][0]["remaining"] == 39
 
