@@ -1,0 +1,8 @@
+"""One marshmallow schema per event type, one module per producing service.
+
+Each producer owns its module (catalog.py, orders.py, delivery.py); `linli.events.REGISTRY`
+joins them. A contract test checks every type published or consumed anywhere is here.
+"""
+from . import catalog, delivery, orders, testing
+
+REGISTRY = {**catalog.EVENTS, **orders.EVENTS, **delivery.EVENTS, **testing.EVENTS}

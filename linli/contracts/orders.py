@@ -1,0 +1,82 @@
+"""Events orders publishes (routing key = type). Edit only with the orders service."""
+from marshmallow import fields, validate
+
+from .common import Data, OrderRef, Point
+
+
+class OrderPlaced(Data):
+    order_id = fields.String(required=True)
+    resident_id = fields.String(required=True)
+    listing_id = fields.String(required=True)
+    listing_version = fields.Integer(required=True)
+    provider_id = fields.String(required=True)
+    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
+    slot_date = fields.String(required=True)
+    slot = fields.String(required=True)
+    amount_fen = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class OrderCancelled(OrderRef):
+    reason = fields.String(required=True)
+    by_role = fields.String(required=True)
+    reservation_held = fields.Boolean(required=True)
+
+
+class Place(Data):
+    name = fields.String(required=True)
+    address = fields.String(required=True)
+    location = fields.Nested(Point, required=True)
+
+
+class DropOff(Data):
+    community_id = fields.String(required=True)
+    building = fields.String(required=True)
+    room = fields.String(required=True)
+    phone = fields.String(required=True)
+    contact_name = fields.String(required=True)
+    location = fields.Nested(Point, required=True)
+
+
+class Item(Data):
+    title = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+
+
+class OrderPaid(OrderRef):
+    resident_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    listing_id = fields.String(required=True)
+    fulfilment = fields.String(required=True, validate=validate.OneOf(["delivered", "on_site", "remote"]))
+    amount_fen = fields.Integer(required=True)
+    slot_start = fields.String(required=True)
+    slot_end = fields.String(required=True)
+    pickup = fields.Nested(Place, required=True)
+    dropoff = fields.Nested(DropOff, required=True)
+    items = fields.List(fields.Nested(Item), required=True)
+    pickup_code = fields.String(required=True)
+    handover_code = fields.String(required=True)
+
+
+class OrderAccepted(OrderRef):
+    provider_id = fields.String(required=True)
+
+
+class OrderReady(OrderRef):
+    provider_id = fields.String(required=True)
+
+
+class OrderCompleted(OrderRef):
+    resident_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    listing_id = fields.String(required=True)
+    volunteer_id = fields.String(required=True, allow_none=True)
+
+
+EVENTS = {
+    "orders.order.placed": OrderPlaced,
+    "orders.order.cancelled": OrderCancelled,
+    "orders.order.paid": OrderPaid,
+    "orders.order.accepted": OrderAccepted,
+    "orders.order.ready": OrderReady,
+    "orders.order.completed": OrderCompleted,
+}
