@@ -35,9 +35,10 @@ class Settings:
     time_scale: float
     offer_timeout_seconds: float
     payment_auto: bool
+    payment_mchid: str
     jwt_private_key_file: Path
     jwt_public_key_file: Path
-    payment_secret: str | None
+    payment_apiv3_key: str | None
     access_token_minutes: int = 15
     extra: dict = field(default_factory=dict)
 
@@ -69,9 +70,10 @@ class Settings:
             time_scale=float(env.get("LINLI_TIME_SCALE", "1")),
             offer_timeout_seconds=float(env.get("LINLI_OFFER_TIMEOUT_SECONDS", "90")),
             payment_auto=env.get("LINLI_PAYMENT_AUTO", "0") == "1",
+            payment_mchid=env.get("LINLI_PAYMENT_MCHID", "1900000109"),
             jwt_private_key_file=Path(env.get("LINLI_JWT_PRIVATE_KEY_FILE", var_dir / "keys" / "jwt_private.pem")),
             jwt_public_key_file=Path(env.get("LINLI_JWT_PUBLIC_KEY_FILE", var_dir / "keys" / "jwt_public.pem")),
-            payment_secret=env.get("LINLI_PAYMENT_SECRET"),
+            payment_apiv3_key=env.get("LINLI_PAYMENT_APIV3_KEY"),
         )
 
     def db_name(self, service: str) -> str:

@@ -29,16 +29,37 @@ def ensure_keys(cfg: Settings | None = None) -> None:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         cfg.jwt_public_key_file.write_bytes(key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    secret_file = cfg.var_dir / "keys" / "payment_secret"
-    if cfg.payment_secret is None and not secret_file.exists():
-        _write_private(secret_file, secrets.token_hex(32).encode())
+    apiv3_file = cfg.var_dir / "keys" / "payment_apiv3_key"
+    if cfg.payment_apiv3_key is None and not apiv3_file.exists():
+        _write_private(apiv3_file, secrets.token_hex(16).encode())  # 32 characters, like an APIv3 key
+    platform = cfg.var_dir / "keys" / "paystub_platform_private.pem"
+    if not platform.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _write_private(platform, key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        platform.with_name("paystub_platform_public.pem").write_bytes(key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
-def payment_secret(cfg: Settings | None = None) -> bytes:
+def payment_apiv3_key(cfg: Settings | None = None) -> bytes:
+    """The merchant's APIv3 key: decrypts payment notifications (32 bytes for AES-256-GCM)."""
     cfg = cfg or settings()
-    if cfg.payment_secret:
-        return cfg.payment_secret.encode()
-    return (cfg.var_dir / "keys" / "payment_secret").read_bytes().strip()
+    if cfg.payment_apiv3_key:
+        return cfg.payment_apiv3_key.encode()
+    return (cfg.var_dir / "keys" / "payment_apiv3_key").read_bytes().strip()
+
+
+def paystub_platform_private_key(cfg: Settings | None = None):
+    """The stub payment provider's own signing key (a real provider keeps this to itself)."""
+    cfg = cfg or settings()
+    return serialization.load_pem_private_key(
+        (cfg.var_dir / "keys" / "paystub_platform_private.pem").read_bytes(), password=None)
+
+
+def paystub_platform_public_pem(cfg: Settings | None = None) -> bytes:
+    """The platform certificate's public key, which the merchant uses to check notifications."""
+    cfg = cfg or settings()
+    return (cfg.var_dir / "keys" / "paystub_platform_public.pem").read_bytes()
 
 
 def private_key_pem(cfg: Settings | None = None) -> bytes:

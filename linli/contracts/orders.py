@@ -72,7 +72,35 @@ class OrderCompleted(OrderRef):
     volunteer_id = fields.String(required=True, allow_none=True)
 
 
+class OrderAwaitingPayment(OrderRef):
+    resident_id = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    expires_at = fields.String(required=True)
+
+
+class OrderDeclined(OrderRef):
+    provider_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class OrderRefunded(OrderRef):
+    refund_id = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    refunded_total_fen = fields.Integer(required=True)
+
+
+class DeadlineMissed(OrderRef):
+    kind = fields.String(required=True, validate=validate.OneOf(["provider_answer", "ready_by"]))
+    due_at = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+
+
 EVENTS = {
+    "orders.order.awaiting_payment": OrderAwaitingPayment,
+    "orders.order.declined": OrderDeclined,
+    "orders.order.refunded": OrderRefunded,
+    "orders.order.deadline_missed": DeadlineMissed,
     "orders.order.placed": OrderPlaced,
     "orders.order.cancelled": OrderCancelled,
     "orders.order.paid": OrderPaid,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import g, request
+from flask import Response, g, request
 from flask_smorest import Blueprint
 from pymongo.errors import DuplicateKeyError
 
@@ -12,12 +12,12 @@ from linli import logs
 from linli.config import settings
 from linli.errors import ApiError, conflict, not_found
 from linli.ids import utcnow
-from linli.keys import payment_secret
 from linli.schemas import page_of
 from linli.web import idempotent, requires
 
-from . import catalog_client, domain, paystub, saga, signing, store
-from .schemas import CancelIn, NotifyAck, OrderArgs, OrderIn, OrderPage, OrderSchema, PaymentSchema
+from . import catalog_client, domain, payments as pay_provider, saga, store
+from .schemas import (CancelIn, DeclineIn, NotifyAck, OrderArgs, OrderIn, OrderPage, OrderSchema, PaymentSchema,
+                      RefundIn, RefundSchema, StatementArgs, StatementSchema)
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Orders and their journey")
 payments = Blueprint("payments", __name__, url_prefix="/api/v1/payments", description="Payments")
@@ -101,6 +101,9 @@ def list_orders(args):
         raise ApiError(403, "forbidden", "Volunteers see their deliveries under /api/v1/delivery/tasks.")
     if "status" in args:
         query["status"] = args["status"]
+    if args.get("attention"):
+        query["escalations.0"] = {"$exists": True}
+        query["status"] = {"$nin": list(domain.TERMINAL)}
     docs, numbers = page_of(db().orders, query, args, [("created_at", -1), ("_id", 1)])
     return {"items": [_shape(o) for o in docs], **numbers}
 
@@ -115,30 +118,16 @@ def get_order(order_id):
 
 @blp.route("/<order_id>/pay", methods=["POST"])
 @requires("resident")
+@idempotent(db)
 @blp.response(200, PaymentSchema)
 def pay(order_id):
     """Starts (or resumes) paying an order: answers with the cashier page to open."""
     order = _load(order_id)
     if order["status"] != "awaiting_payment":
         raise _illegal(domain.IllegalTransition("pay", order["status"]))
-    d = db()
-    payment = d.payments.find_one({"order_id": order_id, "status": "pending"})
-    if payment is None:
-        attempt = order["payment_attempts"] + 1
-        payment = {"_id": f"{order_id}-p{attempt}", "order_id": order_id, "amount_fen": order["amount"]["payable_fen"],
-                   "status": "pending", "provider": "stub", "created_at": utcnow()}
-        try:
-            d.payments.insert_one(payment)
-            d.orders.update_one({"_id": order_id}, {"$set": {"payment_attempts": attempt,
-                                                             "payment": {"id": payment["_id"], "status": "pending"}}})
-        except DuplicateKeyError:
-            payment = d.payments.find_one({"_id": payment["_id"]})
-    created = paystub.create_payment(payment["_id"], payment["amount_fen"], order["listing"]["title"],
-                                     f"{settings().public_url}/api/v1/payments/notify")
-    d.payments.update_one({"_id": payment["_id"]}, {"$set": {"provider_ref": created["provider_ref"]}})
-    current = d.payments.find_one({"_id": payment["_id"]})
-    return {"payment_id": current["_id"], "order_id": order_id, "status": current["status"],
-            "amount_fen": current["amount_fen"], "cashier_url": created["cashier_url"]}
+    payment = saga.start_payment(db(), order, pay_provider.provider(), pay_provider.notify_url())
+    return {"payment_id": payment["_id"], "order_id": order_id, "status": payment["status"],
+            "amount_fen": payment["amount_fen"], "cashier_url": payment["cashier_url"]}
 
 
 @blp.route("/<order_id>/cancel", methods=["POST"])
@@ -146,7 +135,8 @@ def pay(order_id):
 @blp.arguments(CancelIn)
 @blp.response(200, OrderSchema)
 def cancel_order(body, order_id):
-    """Cancels an order that is not paid yet; its reserved portion is released."""
+    """Cancels an order: a resident until the provider accepts, a coordinator until it is completed.
+    A held portion is released and anything paid is refunded."""
     return _shape(_move(saga.cancel, db(), g.principal, _load(order_id), body["reason"]))
 
 
@@ -158,6 +148,15 @@ def accept_order(order_id):
     return _shape(_move(saga.accept, db(), g.principal, _load(order_id)))
 
 
+@blp.route("/<order_id>/decline", methods=["POST"])
+@requires("provider")
+@blp.arguments(DeclineIn)
+@blp.response(200, OrderSchema)
+def decline_order(body, order_id):
+    """The provider cannot take the order: it is cancelled, the portion released and the payment refunded."""
+    return _shape(_move(saga.decline, db(), g.principal, _load(order_id), body["reason"]))
+
+
 @blp.route("/<order_id>/ready", methods=["POST"])
 @requires("provider")
 @blp.response(200, OrderSchema)
@@ -166,12 +165,31 @@ def ready_order(order_id):
     return _shape(_move(saga.ready, db(), g.principal, _load(order_id)))
 
 
+@blp.route("/<order_id>/done", methods=["POST"])
+@requires("provider")
+@blp.response(200, OrderSchema)
+def done_order(order_id):
+    """The provider finished an on-site or remote job; the resident confirms (or it completes in 3 days)."""
+    return _shape(_move(saga.done, db(), g.principal, _load(order_id)))
+
+
 @blp.route("/<order_id>/complete", methods=["POST"])
 @requires("resident")
 @blp.response(200, OrderSchema)
 def complete_order(order_id):
     """The resident confirms an on-site or remote service was done."""
-    return _shape(_move(saga.complete_on_site, db(), g.principal, _load(order_id)))
+    return _shape(_move(saga.complete, db(), g.principal, _load(order_id)))
+
+
+@blp.route("/<order_id>/refund", methods=["POST"])
+@requires("coordinator", "admin")
+@idempotent(db)
+@blp.arguments(RefundIn)
+@blp.response(200, RefundSchema)
+def refund_order(body, order_id):
+    """A coordinator gives back part or all of what the resident paid."""
+    refund = saga.refund_part(db(), g.principal, _load(order_id), body["amount_fen"], body["reason"])
+    return {**refund, "id": refund["_id"]}
 
 
 # -- the payment provider's signed notification ---------------------------------------------
@@ -179,36 +197,58 @@ def complete_order(order_id):
 @payments.route("/notify", methods=["POST"])
 @payments.response(200, NotifyAck)
 def notify():
-    """The payment provider's signed callback. Verified before anything changes; duplicates are harmless."""
+    """The payment provider's signed, encrypted callback. Verified before anything changes; duplicates are harmless."""
     raw = request.get_data()
     now = utcnow()
     try:
-        nonce = signing.verify(payment_secret(), dict(request.headers), raw, int(now.timestamp()))
-    except signing.SignatureRejected as error:
+        nonce, notice = pay_provider.provider().read_notification(dict(request.headers), raw, int(now.timestamp()))
+    except pay_provider.NotificationRejected as error:
         logs.log(log, logging.WARNING, "payment notification rejected", reason=str(error))
         raise ApiError(401, "bad_signature", f"Notification refused: {error}.")
     if not store.remember_nonce(db(), nonce, now):
         raise ApiError(401, "replayed", "Notification refused: this nonce was used before.")
-    try:
-        body = json.loads(raw)
-        resource = body["resource"]
-        payment_id, mchid, total = resource["out_trade_no"], resource["mchid"], int(resource["amount"]["total"])
-        state = resource["trade_state"]
-    except (ValueError, KeyError, TypeError):
-        raise ApiError(400, "bad_request", "Notification refused: the body is not a payment notification.")
-    payment = db().payments.find_one({"_id": payment_id})
+    if notice.mchid != settings().payment_mchid:
+        raise ApiError(400, "wrong_merchant", "Notification refused: it is for another merchant.")
+    payment = db().payments.find_one({"_id": notice.out_trade_no})
     if payment is None:
         raise not_found("The payment")
-    if mchid != paystub.MERCHANT_ID:
-        raise ApiError(400, "wrong_merchant", "Notification refused: it is for another merchant.")
-    if total != payment["amount_fen"]:
-        logs.log(log, logging.ERROR, "payment amount mismatch", payment_id=payment_id, expected=payment["amount_fen"],
-                 got=total)
+    if notice.total_fen != payment["amount_fen"]:
+        logs.log(log, logging.ERROR, "payment amount mismatch", payment_id=payment["_id"],
+                 expected=payment["amount_fen"], got=notice.total_fen)
         raise ApiError(400, "wrong_amount", "Notification refused: the amount does not match the order.")
-    if state == "SUCCESS":
-        saga.on_payment_succeeded(db(), payment)
-    elif payment["status"] == "pending":
-        db().payments.update_one({"_id": payment_id, "status": "pending"}, {"$set": {"status": "failed"}})
-        db().orders.update_one({"_id": payment["order_id"], "payment.id": payment_id},
-                               {"$set": {"payment.status": "failed"}})
+    if notice.kind == "refund":
+        if notice.state == "SUCCESS" and not saga.on_refund_succeeded(db(), notice.out_refund_no, notice.refund_fen, now):
+            raise ApiError(400, "wrong_amount", "Notification refused: no such refund for that amount.")
+    elif notice.state in ("SUCCESS", "PAYERROR", "CLOSED"):
+        saga.on_payment_result(db(), payment, notice.state == "SUCCESS", now)
     return {"code": "SUCCESS", "message": "OK"}
+
+
+# -- the funder ledger ---------------------------------------------------------------------------
+
+@payments.route("/statements")
+@requires("coordinator", "admin")
+@payments.arguments(StatementArgs, location="query")
+@payments.response(200, StatementSchema)
+def statement(args):
+    """A funder's (or the residents') monthly statement: every line, and a total that sums them.
+    Add format=csv for a spreadsheet."""
+    lines = list(db().ledger.find({"party": args["party"], "month": args["month"]}).sort([("at", 1), ("_id", 1)]))
+    body = {"party": args["party"], "month": args["month"], "total_fen": sum(x["amount_fen"] for x in lines),
+            "orders": len({x["order_id"] for x in lines}),
+            "lines": [{"order_id": x["order_id"], "kind": x["kind"], "amount_fen": x["amount_fen"], "at": x["at"],
+                       "listing_title": x["listing_title"]} for x in lines]}
+    if args.get("format") == "csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["order_id", "kind", "amount_yuan", "at", "listing"])
+        for x in body["lines"]:
+            writer.writerow([x["order_id"], x["kind"], domain.yuan(x["amount_fen"]), x["at"].isoformat(),
+                             x["listing_title"]])
+        writer.writerow(["total", "", domain.yuan(body["total_fen"]), "", ""])
+        return Response(out.getvalue(), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={args['party']}-{args['month']}.csv"})
+    return body

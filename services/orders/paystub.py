@@ -1,12 +1,16 @@
-"""The stub payment provider: a stand-in for WeChat Pay with its own database and pages.
+"""The stub payment provider: a stand-in for WeChat Pay, with its own database and pages.
 
-It is "outside" Linli: orders talks to it only through services.orders.payments, and it
-answers only through signed, asynchronous notifications to the public notify URL, retried
-until acknowledged on WeChat Pay's schedule (compressed by LINLI_TIME_SCALE in tests).
-A person chooses pay or decline on its cashier page; LINLI_PAYMENT_AUTO=1 pays at once.
+It is "outside" Linli: orders talks to it only through services.orders.payments (the
+provider interface), and it answers through notifications to the notify URL that are
+signed (SHA256withRSA with its platform key) and encrypted (AES-256-GCM under the
+merchant's APIv3 key), retried until acknowledged on WeChat Pay's schedule (compressed by
+LINLI_TIME_SCALE in tests). A person chooses pay or decline on its cashier page;
+LINLI_PAYMENT_AUTO=1 pays at once. Faults can be injected per payment for tests:
+"no_notification", "duplicate" (every notification sent twice), "delay:<seconds>".
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
@@ -15,21 +19,22 @@ from datetime import timedelta
 import requests
 from flask import Blueprint, request
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from linli import db as dbmod
 from linli import logs
 from linli.config import settings
 from linli.errors import ApiError, not_found
 from linli.ids import iso, new_id, utcnow
-from linli.keys import payment_secret
+from linli.keys import payment_apiv3_key, paystub_platform_private_key, paystub_platform_public_pem
 
-from .signing import sign
+from . import wechatpay
 
 log = logging.getLogger("orders.paystub")
 
-MERCHANT_ID = "1900000109"
 # WeChat Pay's notification retry schedule, seconds (about 24 hours in all)
 RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)
+FAULTS = ("no_notification", "duplicate", "delay")
 
 cashier = Blueprint("paystub", __name__, url_prefix="/api/v1/payments/stub")
 _http = requests.Session()
@@ -40,26 +45,88 @@ def database() -> Database:
 
 
 def prepare(db: Database) -> None:
+    db.payments.create_index("out_trade_no", unique=True)
+    db.refunds.create_index("out_refund_no", unique=True)
     db.notifications.create_index([("delivered", 1), ("next_at", 1)])
 
 
-def create_payment(out_trade_no: str, amount_fen: int, description: str, notify_url: str) -> dict:
-    """The provider's 'create order' call: returns its reference and the cashier page."""
+def platform_serial() -> str:
+    return hashlib.sha256(paystub_platform_public_pem()).hexdigest()[:40].upper()
+
+
+def _check_faults(faults: list[str]) -> list[str]:
+    for fault in faults:
+        if fault.split(":")[0] not in FAULTS:
+            raise ApiError(422, "validation_failed", f"fault: unknown fault {fault!r}", {"fault": ["unknown"]})
+    return faults
+
+
+# -- the provider's API (what services.orders.payments calls) ----------------------------------
+
+def create_payment(mchid: str, out_trade_no: str, amount_fen: int, description: str, notify_url: str,
+                   faults: list[str] | None = None) -> dict:
+    """'JSAPI/Native order': returns the provider's reference and the cashier page. Idempotent per out_trade_no."""
     db = database()
-    existing = db.payments.find_one({"out_trade_no": out_trade_no})
-    if existing is None:
-        existing = {"_id": new_id("wx"), "out_trade_no": out_trade_no, "mchid": MERCHANT_ID,
-                    "amount_fen": amount_fen, "description": description, "notify_url": notify_url,
-                    "state": "NOTPAY", "created_at": utcnow()}
-        db.payments.insert_one(existing)
+    doc = {"_id": new_id("wx"), "out_trade_no": out_trade_no, "mchid": mchid, "amount_fen": amount_fen,
+           "description": description, "notify_url": notify_url, "state": "NOTPAY",
+           "faults": _check_faults(list(faults or [])), "created_at": utcnow()}
+    try:
+        db.payments.insert_one(doc)
         if settings().payment_auto:
-            settle(existing["_id"], paid=True)
-    return {"provider_ref": existing["_id"],
-            "cashier_url": f"{settings().public_url}/api/v1/payments/stub/{existing['_id']}"}
+            settle(doc["_id"], paid=True)
+    except DuplicateKeyError:
+        doc = db.payments.find_one({"out_trade_no": out_trade_no})
+    return {"provider_ref": doc["_id"], "cashier_url": f"{settings().public_url}/api/v1/payments/stub/{doc['_id']}"}
+
+
+def query(out_trade_no: str) -> dict | None:
+    """'Query order': the payment's state as the provider knows it (used when notifications stop)."""
+    doc = database().payments.find_one({"out_trade_no": out_trade_no})
+    if doc is None:
+        return None
+    return {"out_trade_no": out_trade_no, "transaction_id": doc["_id"], "trade_state": doc["state"],
+            "amount_fen": doc["amount_fen"], "mchid": doc["mchid"]}
+
+
+def close(out_trade_no: str) -> str:
+    """'Close order': an unpaid payment can no longer be paid. Returns the state after."""
+    db = database()
+    db.payments.update_one({"out_trade_no": out_trade_no, "state": "NOTPAY"},
+                           {"$set": {"state": "CLOSED", "closed_at": utcnow()}})
+    doc = db.payments.find_one({"out_trade_no": out_trade_no})
+    return doc["state"] if doc else "NOTFOUND"
+
+
+def refund(out_refund_no: str, out_trade_no: str, refund_fen: int, reason: str, notify_url: str) -> dict:
+    """'Create refund': accepted now, settled by a REFUND.SUCCESS notification. Idempotent per out_refund_no."""
+    db = database()
+    payment = db.payments.find_one({"out_trade_no": out_trade_no})
+    if payment is None or payment["state"] not in ("SUCCESS", "REFUND"):
+        raise ApiError(409, "not_refundable", "This payment was not made, so there is nothing to refund.")
+    already = sum(r["refund_fen"] for r in db.refunds.find({"out_trade_no": out_trade_no,
+                                                            "out_refund_no": {"$ne": out_refund_no}}))
+    if already + refund_fen > payment["amount_fen"]:
+        raise ApiError(409, "refund_too_large", "The refunds would exceed what was paid.")
+    doc = {"_id": new_id("rf"), "out_refund_no": out_refund_no, "out_trade_no": out_trade_no,
+           "transaction_id": payment["_id"], "refund_fen": refund_fen, "reason": reason, "state": "PROCESSING",
+           "notify_url": notify_url, "created_at": utcnow()}
+    try:
+        db.refunds.insert_one(doc)
+    except DuplicateKeyError:
+        return db.refunds.find_one({"out_refund_no": out_refund_no})
+    db.payments.update_one({"_id": payment["_id"]}, {"$set": {"state": "REFUND"}})
+    db.refunds.update_one({"_id": doc["_id"]}, {"$set": {"state": "SUCCESS", "success_time": utcnow()}})
+    _schedule(payment, "REFUND.SUCCESS", "refund", {
+        "mchid": payment["mchid"], "out_trade_no": out_trade_no, "transaction_id": payment["_id"],
+        "out_refund_no": out_refund_no, "refund_id": doc["_id"], "refund_status": "SUCCESS",
+        "success_time": iso(utcnow()),
+        "amount": {"total": payment["amount_fen"], "refund": refund_fen, "currency": "CNY"}},
+        notify_url=notify_url)
+    return doc
 
 
 def settle(ref: str, paid: bool) -> dict:
-    """The payer's choice; schedules the notification."""
+    """The payer's choice on the cashier page; schedules the notification."""
     db = database()
     state = "SUCCESS" if paid else "PAYERROR"
     if db.payments.update_one({"_id": ref, "state": "NOTPAY"},
@@ -69,16 +136,26 @@ def settle(ref: str, paid: bool) -> dict:
             raise not_found("The payment")
         return payment
     payment = db.payments.find_one({"_id": ref})
-    body = {
-        "id": new_id("ntf"), "create_time": iso(utcnow()),
-        "event_type": "TRANSACTION.SUCCESS" if paid else "TRANSACTION.FAIL",
-        "resource": {"out_trade_no": payment["out_trade_no"], "transaction_id": ref, "mchid": payment["mchid"],
-                     "amount": {"total": payment["amount_fen"], "currency": "CNY"}, "trade_state": state,
-                     "success_time": iso(utcnow()) if paid else None},
-    }
-    db.notifications.insert_one({"_id": body["id"], "payment_ref": ref, "url": payment["notify_url"],
-                                 "body": json.dumps(body), "attempts": 0, "next_at": utcnow(), "delivered": False})
+    _schedule(payment, "TRANSACTION.SUCCESS" if paid else "TRANSACTION.FAIL", "transaction", {
+        "mchid": payment["mchid"], "out_trade_no": payment["out_trade_no"], "transaction_id": ref,
+        "trade_state": state, "success_time": iso(utcnow()) if paid else None,
+        "amount": {"total": payment["amount_fen"], "payer_total": payment["amount_fen"], "currency": "CNY"}})
     return payment
+
+
+def _schedule(payment: dict, event_type: str, original_type: str, resource: dict, notify_url: str | None = None) -> None:
+    faults = payment.get("faults", [])
+    if "no_notification" in faults:
+        return
+    delay = next((float(f.split(":")[1]) for f in faults if f.startswith("delay:")), 0.0)
+    body = {"id": new_id("ntf"), "create_time": iso(utcnow()), "resource_type": "encrypt-resource",
+            "event_type": event_type, "summary": event_type.lower().replace(".", " "),
+            "resource": wechatpay.encrypt_resource(payment_apiv3_key(), resource, original_type)}
+    copies = 2 if "duplicate" in faults else 1
+    for copy in range(copies):
+        database().notifications.insert_one({
+            "_id": f"{body['id']}#{copy}", "url": notify_url or payment["notify_url"], "body": json.dumps(body),
+            "attempts": 0, "next_at": utcnow() + timedelta(seconds=delay), "delivered": False})
 
 
 def deliver_due_notifications(limit: int = 50) -> int:
@@ -86,9 +163,11 @@ def deliver_due_notifications(limit: int = 50) -> int:
     db = database()
     scale = settings().time_scale
     delivered = 0
+    key = paystub_platform_private_key()
+    serial = platform_serial()
     for note in db.notifications.find({"delivered": False, "next_at": {"$lte": utcnow()}}).limit(limit):
         body = note["body"].encode()
-        headers = {"Content-Type": "application/json", **sign(payment_secret(), body, int(utcnow().timestamp()))}
+        headers = {"Content-Type": "application/json", **wechatpay.sign(key, serial, body, int(utcnow().timestamp()))}
         ok = False
         try:
             response = _http.post(note["url"], data=body, headers=headers, timeout=10)
@@ -101,8 +180,8 @@ def deliver_due_notifications(limit: int = 50) -> int:
                                                                         "delivered_at": utcnow()}})
             delivered += 1
         elif attempts > len(RETRY_SCHEDULE):
-            db.notifications.update_one({"_id": note["_id"]}, {"$set": {"delivered": False, "gave_up": True,
-                                                                        "attempts": attempts, "next_at": None}})
+            db.notifications.update_one({"_id": note["_id"]}, {"$set": {"gave_up": True, "attempts": attempts,
+                                                                        "next_at": None}})
         else:
             wait = timedelta(seconds=RETRY_SCHEDULE[attempts - 1] * scale)
             db.notifications.update_one({"_id": note["_id"]}, {"$set": {"attempts": attempts,
@@ -120,6 +199,8 @@ button{{font-size:1.2em;padding:.6em 1.4em;margin:.4em .4em 0 0}}.pay{{backgroun
 <body><h1>收银台 · Stub cashier</h1>
 <p>{description}</p><p><strong>¥{amount}</strong></p><p>状态 Status: {state}</p>{actions}
 <p><small>This is Linli's stand-in for a real payment provider. No money moves.</small></p></body></html>"""
+_STATES = {"NOTPAY": "waiting for payment", "SUCCESS": "paid", "PAYERROR": "declined", "CLOSED": "closed",
+           "REFUND": "refunded (in part or whole)"}
 
 
 def _page(payment: dict) -> str:
@@ -127,9 +208,9 @@ def _page(payment: dict) -> str:
     if payment["state"] == "NOTPAY":
         ref = html.escape(payment["_id"])
         actions = (f'<form method="post" action="/api/v1/payments/stub/{ref}/pay"><button class="pay">支付 Pay</button></form>'
-                   f'<form method="post" action="/api/v1/payments/stub/{ref}/decline"><button>取消 Decline</button></form>')
+                   f'<form method="post" action="/api/v1/payments/stub/{ref}/decline"><button>拒绝 Decline</button></form>')
     return _PAGE.format(description=html.escape(payment["description"]), amount=f"{payment['amount_fen'] / 100:.2f}",
-                        state=html.escape(payment["state"]), actions=actions)
+                        state=html.escape(_STATES.get(payment["state"], payment["state"])), actions=actions)
 
 
 def _answer(payment: dict):

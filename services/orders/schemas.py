@@ -31,6 +31,47 @@ class CancelIn(StrictSchema):
     reason = fields.String(load_default="cancelled by the resident", validate=validate.Length(1, 200))
 
 
+class DeclineIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(1, 200),
+                           metadata={"example": "the kitchen is closed today"})
+
+
+class RefundIn(StrictSchema):
+    amount_fen = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class RefundSchema(ma.Schema):
+    id = fields.String()
+    order_id = fields.String()
+    amount_fen = fields.Integer()
+    reason = fields.String()
+    status = fields.String()
+
+
+class StatementArgs(ma.Schema):
+    party = fields.String(required=True, validate=validate.Length(1, 80),
+                          metadata={"description": "a funder's name, or 'resident' for what residents paid"})
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM"))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class StatementLine(ma.Schema):
+    order_id = fields.String()
+    kind = fields.String()
+    amount_fen = fields.Integer()
+    at = fields.AwareDateTime()
+    listing_title = fields.String()
+
+
+class StatementSchema(ma.Schema):
+    party = fields.String()
+    month = fields.String()
+    total_fen = fields.Integer()
+    orders = fields.Integer()
+    lines = fields.List(fields.Nested(StatementLine))
+
+
 class Actor(ma.Schema):
     role = fields.String()
     id = fields.String(allow_none=True)
@@ -44,11 +85,29 @@ class TimelineEntry(ma.Schema):
     reason = fields.String()
 
 
+class FunderShare(ma.Schema):
+    funder = fields.String()
+    amount_fen = fields.Integer()
+
+
 class AmountSchema(ma.Schema):
+    base_price_fen = fields.Integer()
     unit_price_fen = fields.Integer()
     quantity = fields.Integer()
     total_fen = fields.Integer()
-    payable_fen = fields.Integer()
+    payable_fen = fields.Integer(metadata={"description": "what the resident pays"})
+    tier = fields.String(allow_none=True, metadata={"description": "the eligibility tag whose price applied"})
+    funders = fields.List(fields.Nested(FunderShare))
+
+
+class Escalation(ma.Schema):
+    kind = fields.String()
+    at = fields.AwareDateTime()
+
+
+class DeadlineOut(ma.Schema):
+    kind = fields.String()
+    due_at = fields.AwareDateTime()
 
 
 class ListingBrief(ma.Schema):
@@ -109,6 +168,9 @@ class OrderSchema(ma.Schema):
     payment = fields.Nested(PaymentBrief, allow_none=True)
     courier = fields.Nested(CourierOut, allow_none=True)
     cancel_reason = fields.String()
+    refunded_fen = fields.Integer()
+    deadline = fields.Nested(DeadlineOut, allow_none=True)
+    escalations = fields.List(fields.Nested(Escalation))
     handover_code = fields.String(metadata={"description": "shown to the resident: give it to the volunteer"})
     pickup_code = fields.String(metadata={"description": "shown to the provider: give it to the volunteer"})
     timeline = fields.List(fields.Nested(TimelineEntry))
@@ -118,6 +180,7 @@ class OrderSchema(ma.Schema):
 
 class OrderArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATES))
+    attention = fields.Boolean(metadata={"description": "only open orders that missed a deadline"})
 
 
 OrderPage = page_schema(OrderSchema, "OrderPage")

@@ -28,6 +28,9 @@ def prepare(db: Database) -> None:
     db.orders.create_index([("provider.owner_id", ASCENDING), ("created_at", DESCENDING)])
     db.orders.create_index([("status", ASCENDING)])
     db.payments.create_index("order_id")
+    db.orders.create_index("deadline.due_at")
+    db.refunds.create_index([("status", ASCENDING), ("created_at", ASCENDING)])
+    db.ledger.create_index([("party", ASCENDING), ("month", ASCENDING)])
     db.payment_nonces.create_index("seen_at", expireAfterSeconds=3600)
 
 
@@ -36,15 +39,40 @@ def apply_move(db: Database, session: ClientSession, order: dict, action: str, r
     """Moves the order by one transition with a conditional update; returns the order as it now is."""
     target = domain.next_state(order["status"], action, role, order["listing"]["fulfilment"])
     entry = domain.timeline_entry(order["status"], target, role, actor, now, reason)
+    deadline = domain.deadline_after(target, order, now)
+    extra = {**(extra or {}), "deadline": deadline}
     result = db.orders.update_one(
         {"_id": order["_id"], "status": order["status"]},
-        {"$set": {"status": target, "updated_at": now, **(extra or {})}, "$push": {"timeline": entry}},
+        {"$set": {"status": target, "updated_at": now, **extra}, "$push": {"timeline": entry}},
         session=session,
     )
     if result.modified_count != 1:
         current = db.orders.find_one({"_id": order["_id"]}, {"status": 1}, session=session)
         raise domain.IllegalTransition(action, current["status"] if current else "missing")
-    return {**order, **(extra or {}), "status": target, "timeline": order.get("timeline", []) + [entry]}
+    return {**order, **extra, "status": target, "timeline": order.get("timeline", []) + [entry]}
+
+
+def note(db: Database, session: ClientSession, order: dict, role: str, actor: str | None, reason: str,
+         now: datetime, extra: dict | None = None) -> None:
+    """A timeline entry that is not a transition (a refund, an escalation): from and to are the same state."""
+    db.orders.update_one({"_id": order["_id"]},
+                         {"$push": {"timeline": domain.timeline_entry(order["status"], order["status"], role, actor,
+                                                                      now, reason)},
+                          "$set": {"updated_at": now, **(extra or {})}}, session=session)
+
+
+def add_ledger(db: Database, session: ClientSession, order: dict, entries: list[tuple[str, int]], kind: str,
+               now: datetime, ref: str) -> None:
+    """Funder-ledger lines; `ref` (a payment or refund id) makes each line unique, so a retry writes nothing twice."""
+    from linli.clock import local_today
+
+    month = local_today(now, order["listing"].get("timezone") or "Asia/Shanghai").strftime("%Y-%m")
+    for party, fen in entries:
+        # a failed insert would abort the whole transaction, so look first
+        if db.ledger.find_one({"_id": f"{ref}:{party}"}, {"_id": 1}, session=session) is None:
+            db.ledger.insert_one({"_id": f"{ref}:{party}", "order_id": order["_id"], "party": party,
+                                  "amount_fen": fen, "kind": kind, "month": month, "at": now,
+                                  "listing_title": order["listing"]["title"]}, session=session)
 
 
 def emit(db: Database, session: ClientSession, order_id: str, event_type: str, data: dict) -> None:

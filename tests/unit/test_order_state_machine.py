@@ -49,10 +49,11 @@ def test_finished_orders_never_move_again():
 
 def test_a_delivered_order_cannot_be_completed_by_the_resident_and_an_on_site_one_has_no_courier():
     with pytest.raises(domain.IllegalTransition):
-        domain.next_state("accepted", "complete", "resident", "delivered")
+        domain.next_state("accepted", "done", "provider", "delivered")
     with pytest.raises(domain.IllegalTransition):
         domain.next_state("accepted", "picked_up", domain.SYSTEM, "on_site")
-    assert domain.next_state("accepted", "complete", "resident", "on_site") == "completed"
+    assert domain.next_state("accepted", "done", "provider", "on_site") == "service_done"
+    assert domain.next_state("service_done", "complete", "resident", "on_site") == "completed"
 
 
 def test_every_state_has_words_for_the_resident():

@@ -1,0 +1,232 @@
+"""The order saga, written as given / when / then, on the embedded Mongo server: payments and
+their notifications, every compensation, deadlines with an injected clock, refunds, the ledger."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from linli.ids import utcnow
+from services.orders import paystub, payments, saga, store
+from services.orders.app import create_app
+from tests.integration import orders_kit as kit
+
+
+@pytest.fixture
+def client(linli_env):
+    return create_app().test_client()
+
+
+def _pay(client, order) -> dict:
+    answer = client.post(f"/api/v1/orders/{order['_id']}/pay", headers=kit.token(kit.RESIDENT))
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def _state(order_id):
+    return store.database().orders.find_one({"_id": order_id})
+
+
+def _pay_and_notify(client, order):
+    payment = _pay(client, order)
+    paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    assert kit.deliver_notifications(client) == [200]
+    return payment
+
+
+def test_rejected_notifications_change_nothing_and_a_replay_is_refused_every_time(client):
+    order = kit.placed_and_reserved()
+    payment = _pay(client, order)
+    good = kit.notification_body(payment["payment_id"], 1500)
+    cheap = kit.notification_body(payment["payment_id"], 1)
+    elsewhere = kit.notification_body(payment["payment_id"], 1500, mchid="1999")
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cases = [
+        ("forged", good, kit.signed(good, key=forger), 401, "bad_signature"),
+        ("stale", good, kit.signed(good, at=int(utcnow().timestamp()) - 600), 401, "bad_signature"),
+        ("tampered", good.replace(b"ntf_x", b"ntf_y"), kit.signed(good), 401, "bad_signature"),
+        ("wrong amount", cheap, kit.signed(cheap), 400, "wrong_amount"),
+        ("wrong merchant", elsewhere, kit.signed(elsewhere), 400, "wrong_merchant"),
+    ]
+    for name, body, headers, status, code in cases:
+        response = client.post("/api/v1/payments/notify", data=body, headers=headers)
+        assert (response.status_code, response.get_json()["error"]["code"]) == (status, code), name
+    assert _state(order["_id"])["status"] == "awaiting_payment"
+
+    headers = kit.signed(good)
+    assert client.post("/api/v1/payments/notify", data=good, headers=headers).status_code == 200
+    for _ in range(5):
+        replay = client.post("/api/v1/payments/notify", data=good, headers=headers)
+        assert replay.get_json()["error"]["code"] == "replayed"
+    assert client.post("/api/v1/payments/notify", data=good, headers=kit.signed(good)).status_code == 200
+    db = store.database()
+    assert _state(order["_id"])["status"] == "paid" and len(kit.events(db, "orders.order.paid")) == 1
+
+
+def test_given_a_paid_order_when_the_provider_declines_then_it_is_cancelled_released_and_refunded(client):
+    order = kit.placed_and_reserved()
+    _pay_and_notify(client, order)
+    declined = client.post(f"/api/v1/orders/{order['_id']}/decline", json={"reason": "the kitchen is closed"},
+                           headers=kit.token(kit.PROVIDER))
+    assert declined.status_code == 200 and declined.get_json()["status"] == "cancelled"
+    db = store.database()
+    assert kit.events(db, "orders.order.cancelled")[-1]["reservation_held"] is True
+    assert kit.events(db, "orders.order.declined")[-1]["reason"] == "the kitchen is closed"
+    assert saga.submit_refunds(db, payments.provider(), payments.notify_url()) == 1
+    assert kit.deliver_notifications(client) == [200]
+    after = _state(order["_id"])
+    assert after["refunded_fen"] == 1500
+    assert kit.events(db, "orders.order.refunded") == [
+        {"order_id": order["_id"], "refund_id": f"{order['_id']}-r1", "amount_fen": 1500, "refunded_total_fen": 1500}]
+    reasons = [e["reason"] for e in after["timeline"]]
+    assert any("refund of 15.00 yuan requested" in r for r in reasons) and "refunded 15.00 yuan" in reasons
+    assert saga.submit_refunds(db, payments.provider(), payments.notify_url()) == 0, "nothing is refunded twice"
+
+
+def test_given_an_unpaid_order_when_15_minutes_pass_then_it_is_cancelled_once_and_its_portion_released(client):
+    order = kit.placed_and_reserved()
+    _pay(client, order)
+    db = store.database()
+    assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=14), payments.provider()) == []
+    later = utcnow() + timedelta(minutes=16)
+    assert saga.fire_due_deadlines(db, later, payments.provider()) == [(order["_id"], "payment_expiry")]
+    assert saga.fire_due_deadlines(db, later, payments.provider()) == []
+    after = _state(order["_id"])
+    assert after["status"] == "cancelled" and "not paid within 15 minutes" in after["cancel_reason"]
+    assert kit.events(db, "orders.order.cancelled")[-1]["reservation_held"] is True
+    assert paystub.query(f"{order['_id']}-p1")["trade_state"] == "CLOSED"
+
+
+def test_given_an_expired_order_when_its_payment_still_lands_then_the_money_goes_back(client):
+    order = kit.placed_and_reserved()
+    payment = _pay(client, order)
+    saga.fire_due_deadlines(store.database(), utcnow() + timedelta(minutes=16))  # no close: the payer was quicker
+    paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    assert kit.deliver_notifications(client) == [200]
+    db = store.database()
+    assert _state(order["_id"])["status"] == "cancelled"
+    assert db.refunds.find_one({"order_id": order["_id"]})["reason"] == "paid after the order was closed"
+    assert db.ledger.count_documents({"order_id": order["_id"]}) == 0, "never charged, so nothing to reverse"
+
+
+def test_given_a_paid_order_nobody_answers_then_the_coordinator_is_alerted_then_it_is_cancelled_and_refunded(client):
+    order = kit.placed_and_reserved()
+    _pay_and_notify(client, order)
+    db = store.database()
+    assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=31)) == [(order["_id"], "provider_answer")]
+    assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=31)) == []
+    missed = kit.events(db, "orders.order.deadline_missed")
+    assert len(missed) == 1 and missed[0]["kind"] == "provider_answer" and missed[0]["community_id"] == "lianxi"
+    board = client.get("/api/v1/orders?attention=true", headers=kit.token(kit.COORDINATOR)).get_json()
+    assert [o["id"] for o in board["items"]] == [order["_id"]]
+    assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=61)) == [(order["_id"], "provider_final")]
+    assert _state(order["_id"])["status"] == "cancelled"
+    assert db.refunds.find_one({"order_id": order["_id"]})["amount_fen"] == 1500
+
+
+def test_given_a_free_order_when_reserved_then_it_is_paid_without_a_cashier(client):
+    order = kit.placed_and_reserved(price_fen=0)
+    assert order["status"] == "paid" and order["payment"] is None
+    assert [e["to"] for e in order["timeline"]] == ["placed", "awaiting_payment", "paid"]
+
+
+def test_an_elder_pays_the_tier_price_and_the_funders_ledger_sums_to_the_orders_it_lists(client):
+    orders = [kit.placed_and_reserved(who=kit.ELDER, quantity=q, tiers=kit.TIERS) for q in (1, 2)]
+    assert orders[0]["amount"] == {"base_price_fen": 1500, "unit_price_fen": 300, "quantity": 1, "total_fen": 1500,
+                                   "payable_fen": 300, "tier": "elder70",
+                                   "funders": [{"funder": "town", "amount_fen": 700},
+                                               {"funder": "hospital", "amount_fen": 500}]}
+    for order in orders:
+        payment = client.post(f"/api/v1/orders/{order['_id']}/pay", headers=kit.token(kit.ELDER)).get_json()
+        assert payment["amount_fen"] == 300 * order["quantity"]
+        paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    kit.deliver_notifications(client)
+    month = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    town = client.get(f"/api/v1/payments/statements?party=town&month={month}",
+                      headers=kit.token(kit.COORDINATOR)).get_json()
+    assert town["total_fen"] == 700 * 3 == sum(line["amount_fen"] for line in town["lines"]) and town["orders"] == 2
+
+    # the coordinator cancels the second one: the provider refunds the elder, the funders' shares are taken back
+    cancelled = client.post(f"/api/v1/orders/{orders[1]['_id']}/cancel", json={"reason": "the elder is in hospital"},
+                            headers=kit.token(kit.COORDINATOR))
+    assert cancelled.status_code == 200
+    saga.submit_refunds(store.database(), payments.provider(), payments.notify_url())
+    kit.deliver_notifications(client)
+    for party, expected in (("town", 700), ("hospital", 500), ("resident", 300)):
+        got = client.get(f"/api/v1/payments/statements?party={party}&month={month}",
+                         headers=kit.token(kit.COORDINATOR)).get_json()
+        assert got["total_fen"] == expected, party
+    csv = client.get(f"/api/v1/payments/statements?party=town&month={month}&format=csv",
+                     headers=kit.token(kit.COORDINATOR))
+    assert csv.mimetype == "text/csv" and csv.get_data(as_text=True).strip().splitlines()[-1] == "total,,7.00,,"
+    assert client.get(f"/api/v1/payments/statements?party=town&month={month}",
+                      headers=kit.token(kit.RESIDENT)).status_code == 403
+
+
+def test_a_coordinator_refunds_part_and_cannot_refund_more_than_was_paid(client):
+    order = kit.placed_and_reserved()
+    _pay_and_notify(client, order)
+    coordinator = kit.token(kit.COORDINATOR)
+    first = client.post(f"/api/v1/orders/{order['_id']}/refund", json={"amount_fen": 500, "reason": "cold soup"},
+                        headers={**coordinator, "Idempotency-Key": "r-1"})
+    again = client.post(f"/api/v1/orders/{order['_id']}/refund", json={"amount_fen": 500, "reason": "cold soup"},
+                        headers={**coordinator, "Idempotency-Key": "r-1"})
+    assert first.status_code == again.status_code == 200 and first.get_json() == again.get_json()
+    other_body = client.post(f"/api/v1/orders/{order['_id']}/refund", json={"amount_fen": 400, "reason": "x"},
+                             headers={**coordinator, "Idempotency-Key": "r-1"})
+    assert other_body.status_code == 422 and other_body.get_json()["error"]["code"] == "idempotency_key_reused"
+    too_much = client.post(f"/api/v1/orders/{order['_id']}/refund", json={"amount_fen": 1001, "reason": "x"},
+                           headers=coordinator)
+    assert too_much.status_code == 422 and "amount_fen" in too_much.get_json()["error"]["details"]
+    saga.submit_refunds(store.database(), payments.provider(), payments.notify_url())
+    kit.deliver_notifications(client)
+    assert _state(order["_id"])["refunded_fen"] == 500 and _state(order["_id"])["status"] == "paid"
+
+
+def test_notifications_sent_twice_or_late_are_harmless_and_the_reconciler_settles_silent_payments(client):
+    order = kit.placed_and_reserved()
+    payment = _pay(client, order)
+    paystub.database().payments.update_one({"out_trade_no": payment["payment_id"]},
+                                           {"$set": {"faults": ["duplicate"]}})
+    paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    assert kit.deliver_notifications(client) == [200, 200]
+    assert len(kit.events(store.database(), "orders.order.paid")) == 1
+
+    silent = kit.placed_and_reserved()
+    silent_payment = _pay(client, silent)
+    paystub.database().payments.update_one({"out_trade_no": silent_payment["payment_id"]},
+                                           {"$set": {"faults": ["no_notification"]}})
+    paystub.settle(silent_payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    assert kit.deliver_notifications(client) == []
+    db = store.database()
+    assert saga.reconcile_payments(db, payments.provider(), utcnow() - timedelta(minutes=2), utcnow()) == 0
+    assert saga.reconcile_payments(db, payments.provider(), utcnow(), utcnow()) == 1
+    assert _state(silent["_id"])["status"] == "paid"
+
+
+def test_a_declined_payment_can_be_tried_again(client):
+    order = kit.placed_and_reserved()
+    first = _pay(client, order)
+    paystub.settle(first["cashier_url"].rsplit("/", 1)[1], paid=False)
+    kit.deliver_notifications(client)
+    assert _state(order["_id"])["payment"]["status"] == "failed"
+    second = _pay(client, order)
+    assert second["payment_id"].endswith("-p2")
+    paystub.settle(second["cashier_url"].rsplit("/", 1)[1], paid=True)
+    kit.deliver_notifications(client)
+    assert _state(order["_id"])["status"] == "paid"
+
+
+def test_an_on_site_job_completes_by_itself_three_days_after_the_provider_finished(client):
+    order = kit.placed_and_reserved(category="appliance_repair", fulfilment="on_site")
+    _pay_and_notify(client, order)
+    provider = kit.token(kit.PROVIDER)
+    assert client.post(f"/api/v1/orders/{order['_id']}/accept", headers=provider).status_code == 200
+    assert client.post(f"/api/v1/orders/{order['_id']}/ready", headers=provider).status_code == 409
+    assert client.post(f"/api/v1/orders/{order['_id']}/done", headers=provider).get_json()["status"] == "service_done"
+    db = store.database()
+    assert saga.fire_due_deadlines(db, utcnow() + timedelta(days=2)) == []
+    assert saga.fire_due_deadlines(db, utcnow() + timedelta(days=3, minutes=1)) == [(order["_id"], "auto_complete")]
+    assert _state(order["_id"])["status"] == "completed"
+    assert kit.events(db, "orders.order.completed")[-1]["volunteer_id"] is None
