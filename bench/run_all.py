@@ -1,8 +1,10 @@
 """`make bench`: every benchmark, one after the other."""
-from bench import events, journey
+from bench import events, journey, order_flow
 
 if __name__ == "__main__":
     print("== event plumbing ==")
     events.main()
     print("\n== the whole system ==")
     journey.main()
+    print("\n== orders placed and paid ==")
+    order_flow.main()

@@ -15,7 +15,8 @@ log = logging.getLogger("gateway.proxy")
 
 ROUTES = {"catalog": "catalog", "orders": "orders", "payments": "orders", "delivery": "delivery"}
 PASS_REQUEST_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-Key", "X-Correlation-ID",
-                        "Linli-Pay-Timestamp", "Linli-Pay-Nonce", "Linli-Pay-Signature")
+                        # the payment provider's signature travels in these
+                        "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial")
 PASS_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location", "Retry-After")
 
 _session = requests.Session()

@@ -85,6 +85,8 @@ def test_a_charity_lunch_travels_the_whole_path(infra, stack, staff):
     assert "15.00" in page.text and "text/html" in page.headers["Content-Type"]
     api.request("POST", cashier_path + "/pay", expect=200)
     eventually(status_is("paid"), what="the payment notification")
+    stub = MongoClient(infra.mongo_url)[f"{stack.namespace}_paystub"]
+    assert stub.notifications.find_one({"delivered": True}), "paid by the signed notification, not by a query"
 
     # a second resident cannot see it; the volunteer cannot list orders
     other = api.register("li1", PASSWORD, "Uncle Li", "resident")
