@@ -39,6 +39,7 @@ class Stack:
             "MONGO_URL": mongo_url,
             "AMQP_URL": amqp_url,
             "LINLI_VAR_DIR": str(self.var_dir),
+            "LINLI_SIGNUP_LIMIT": "10000 per hour",
             **{f"LINLI_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **{f"LINLI_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in self.ports.items()},
             **(extra_env or {}),

@@ -38,11 +38,16 @@ def prepare(db: Database) -> None:
     db.accounts.create_index("username", unique=True)
     db.refresh_tokens.create_index("expires_at", expireAfterSeconds=0)
     db.refresh_tokens.create_index("family")
+    db.family_links.create_index([("member_id", 1), ("elder_id", 1)], unique=True)
+    db.family_links.create_index("elder_id")
+
+
+ELIGIBILITY_TAGS = ("elder70", "low_income", "living_alone", "disabled")
 
 
 def create(db: Database, username: str, password: str, name: str, role: str) -> dict:
     account = {"_id": new_id("acc"), "username": username, "password_hash": _hasher.hash(password), "name": name,
-               "role": role, "tags": [], "created_at": utcnow()}
+               "role": role, "tags": [], "profile": {}, "created_at": utcnow()}
     try:
         db.accounts.insert_one(account)
     except DuplicateKeyError:
@@ -68,6 +73,21 @@ def issue_refresh(db: Database, account_id: str, family: str | None = None) -> s
     db.refresh_tokens.insert_one({"_id": _digest(token), "account_id": account_id, "family": family or new_uuid(),
                                   "used": False, "expires_at": utcnow() + timedelta(days=REFRESH_DAYS)})
     return token
+
+
+def revoke_refresh(db: Database, token: str) -> bool:
+    """Signs out: the token's whole family stops working."""
+    record = db.refresh_tokens.find_one({"_id": _digest(token)})
+    if record is None:
+        return False
+    db.refresh_tokens.delete_many({"family": record["family"]})
+    return True
+
+
+def relatives(db: Database, account_id: str) -> list[dict]:
+    """The elders this account may order for (approved links), with their eligibility tags."""
+    elder_ids = [link["elder_id"] for link in db.family_links.find({"member_id": account_id, "status": "approved"})]
+    return list(db.accounts.find({"_id": {"$in": elder_ids}}, {"name": 1, "tags": 1}))
 
 
 def rotate_refresh(db: Database, token: str) -> tuple[str, str]:

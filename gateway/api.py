@@ -1,27 +1,37 @@
-"""Sign-up, sign-in, token refresh and the signed-in person's account."""
+"""Accounts: sign-up, sign-in, refresh, sign-out, the profile, eligibility tags and family links."""
 from __future__ import annotations
 
-from flask import g
+from flask import g, request
 from flask_smorest import Blueprint
+from pymongo.errors import DuplicateKeyError
 
-from linli.auth import issue_access_token
+from linli.auth import Relative, issue_access_token
 from linli.config import settings
-from linli.errors import ApiError, conflict
+from linli.errors import ApiError, conflict, forbidden, not_found
+from linli.ids import new_id, utcnow
 from linli.web import requires
 
-from . import accounts
-from .schemas import AccountSchema, LoginIn, RefreshIn, RegisterIn, TokensSchema
+from . import accounts, throttle
+from .schemas import (AccountDetail, AccountSchema, FamilyIn, FamilyLinkSchema, LoginIn, LogoutIn, ProfileSchema,
+                      RefreshIn, RegisterIn, StaffIn, TagsIn, TokensSchema)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
 
-
-def _account_out(account: dict) -> dict:
-    return {**account, "id": account["_id"]}
+SIGNED_OUT = "Your session has ended; please sign in again."
 
 
-def _tokens(account: dict, refresh: str) -> dict:
+def _account_out(account: dict, db=None) -> dict:
+    out = {**account, "id": account["_id"]}
+    if db is not None:
+        out["family_of"] = [{"id": r["_id"], "name": r["name"], "tags": r.get("tags", [])}
+                            for r in accounts.relatives(db, account["_id"])]
+    return out
+
+
+def _tokens(db, account: dict, refresh: str) -> dict:
+    family = tuple(Relative(r["_id"], r["name"], tuple(r.get("tags", ()))) for r in accounts.relatives(db, account["_id"]))
     return {"access_token": issue_access_token(account["_id"], account["role"], account["name"],
-                                               tuple(account.get("tags", ()))),
+                                               tuple(account.get("tags", ())), family=family),
             "refresh_token": refresh, "token_type": "Bearer",
             "expires_in": settings().access_token_minutes * 60, "account": _account_out(account)}
 
@@ -31,48 +41,156 @@ def _tokens(account: dict, refresh: str) -> dict:
 @blp.response(201, TokensSchema)
 def register(body):
     """Creates a resident, provider or volunteer account and signs it in."""
+    throttle.sign_up(request.remote_addr or "-")
     db = accounts.database()
     try:
         account = accounts.create(db, body["username"], body["password"], body["name"], body["role"])
     except accounts.UsernameTaken:
         raise conflict("This username is taken; choose another.", username=["taken"])
-    return _tokens(account, accounts.issue_refresh(db, account["_id"]))
+    return _tokens(db, account, accounts.issue_refresh(db, account["_id"]))
 
 
 @blp.route("/auth/login", methods=["POST"])
 @blp.arguments(LoginIn)
 @blp.response(200, TokensSchema)
 def login(body):
-    """Signs in with username and password."""
+    """Signs in with username and password. Repeated failures are slowed down per account and per address."""
+    address = request.remote_addr or "-"
+    throttle.check_sign_in(body["username"], address)
     db = accounts.database()
     account = accounts.authenticate(db, body["username"], body["password"])
     if account is None:
+        throttle.failed_sign_in(body["username"], address)
         raise ApiError(401, "bad_credentials", "The username or the password is wrong.")
-    return _tokens(account, accounts.issue_refresh(db, account["_id"]))
+    return _tokens(db, account, accounts.issue_refresh(db, account["_id"]))
 
 
 @blp.route("/auth/refresh", methods=["POST"])
 @blp.arguments(RefreshIn)
 @blp.response(200, TokensSchema)
 def refresh(body):
-    """Trades a refresh token for new tokens; each refresh token works once."""
+    """Trades a refresh token for new tokens; each works once, and a reused one ends the whole session."""
     db = accounts.database()
     try:
         account_id, new_refresh = accounts.rotate_refresh(db, body["refresh_token"])
     except accounts.RefreshRefused:
-        raise ApiError(401, "unauthenticated", "Your session has ended; please sign in again.")
+        raise ApiError(401, "unauthenticated", SIGNED_OUT)
     account = db.accounts.find_one({"_id": account_id})
     if account is None:
-        raise ApiError(401, "unauthenticated", "Your session has ended; please sign in again.")
-    return _tokens(account, new_refresh)
+        raise ApiError(401, "unauthenticated", SIGNED_OUT)
+    return _tokens(db, account, new_refresh)
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.arguments(LogoutIn)
+@blp.response(204)
+def logout(body):
+    """Signs out: the refresh token and every token refreshed from it stop working."""
+    accounts.revoke_refresh(accounts.database(), body["refresh_token"])
 
 
 @blp.route("/me")
 @requires()
-@blp.response(200, AccountSchema)
+@blp.response(200, AccountDetail)
 def me():
-    """The signed-in account."""
-    account = accounts.database().accounts.find_one({"_id": g.principal.id})
+    """The signed-in account, its profile, and the elders it may order for."""
+    db = accounts.database()
+    account = db.accounts.find_one({"_id": g.principal.id})
     if account is None:
         raise ApiError(401, "unauthenticated", "This account no longer exists.")
-    return _account_out(account)
+    return _account_out(account, db)
+
+
+@blp.route("/me/profile", methods=["PUT"])
+@requires()
+@blp.arguments(ProfileSchema)
+@blp.response(200, AccountDetail)
+def update_profile(body):
+    """Community, addresses, birth year, phone and emergency contact. Eligibility tags are not set here."""
+    db = accounts.database()
+    db.accounts.update_one({"_id": g.principal.id}, {"$set": {f"profile.{k}": v for k, v in body.items()}})
+    return _account_out(db.accounts.find_one({"_id": g.principal.id}), db)
+
+
+# -- staff ------------------------------------------------------------------------------------
+
+@blp.route("/accounts", methods=["POST"])
+@requires("admin")
+@blp.arguments(StaffIn)
+@blp.response(201, AccountSchema)
+def create_staff(body):
+    """An admin adds a coordinator or another admin; nobody can give themselves those roles."""
+    try:
+        return _account_out(accounts.create(accounts.database(), body["username"], body["password"], body["name"],
+                                            body["role"]))
+    except accounts.UsernameTaken:
+        raise conflict("This username is taken; choose another.", username=["taken"])
+
+
+@blp.route("/accounts/<account_id>/tags", methods=["PUT"])
+@requires("coordinator", "admin")
+@blp.arguments(TagsIn)
+@blp.response(200, AccountSchema)
+def set_tags(body, account_id):
+    """A coordinator sets a resident's eligibility tags after checking; they reach prices at the next sign-in."""
+    db = accounts.database()
+    account = db.accounts.find_one({"_id": account_id, "role": "resident"})
+    if account is None:
+        raise not_found("The resident")
+    db.accounts.update_one({"_id": account_id}, {
+        "$set": {"tags": sorted(set(body["tags"]))},
+        "$push": {"tag_history": {"tags": sorted(set(body["tags"])), "checked": body["checked"],
+                                  "by": g.principal.id, "at": utcnow()}}})
+    return _account_out(db.accounts.find_one({"_id": account_id}))
+
+
+# -- family links -------------------------------------------------------------------------------
+
+def _link_out(link: dict) -> dict:
+    return {**link, "id": link["_id"]}
+
+
+@blp.route("/me/family", methods=["POST"])
+@requires("resident")
+@blp.arguments(FamilyIn)
+@blp.response(201, FamilyLinkSchema)
+def ask_family_link(body):
+    """Asks to order for an elder; the elder (or a coordinator) approves before it counts."""
+    db = accounts.database()
+    elder = db.accounts.find_one({"username": body["elder_username"], "role": "resident"})
+    if elder is None or elder["_id"] == g.principal.id:
+        raise not_found("That resident")
+    link = {"_id": new_id("fam"), "member_id": g.principal.id, "member_name": g.principal.name,
+            "elder_id": elder["_id"], "elder_name": elder["name"], "relation": body["relation"],
+            "status": "pending", "created_at": utcnow()}
+    try:
+        db.family_links.insert_one(link)
+    except DuplicateKeyError:
+        raise conflict("You asked for this link already.")
+    return _link_out(link)
+
+
+@blp.route("/me/family")
+@requires("resident")
+@blp.response(200, FamilyLinkSchema(many=True))
+def my_family_links():
+    """Links I asked for, and links others asked to me."""
+    db = accounts.database()
+    me_ = g.principal.id
+    return [_link_out(x) for x in db.family_links.find({"$or": [{"member_id": me_}, {"elder_id": me_}]})]
+
+
+@blp.route("/family/<link_id>/approve", methods=["POST"])
+@requires("resident", "coordinator")
+@blp.response(200, FamilyLinkSchema)
+def approve_family_link(link_id):
+    """The elder, or a coordinator, approves a family member ordering for them."""
+    db = accounts.database()
+    link = db.family_links.find_one({"_id": link_id})
+    if link is not None and link["member_id"] == g.principal.id:
+        raise forbidden("The elder or a coordinator approves this, not the one who asked.")
+    if link is None or (g.principal.role == "resident" and link["elder_id"] != g.principal.id):
+        raise not_found("The link")
+    db.family_links.update_one({"_id": link_id, "status": "pending"},
+                               {"$set": {"status": "approved", "approved_by": g.principal.id, "approved_at": utcnow()}})
+    return _link_out(db.family_links.find_one({"_id": link_id}))

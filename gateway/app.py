@@ -5,7 +5,7 @@ from linli import logs
 from linli.config import settings
 from linli.web import check_dependencies, create_app as base_app
 
-from . import accounts, proxy
+from . import accounts, proxy, security
 from .api import blp
 from .pages import pages
 
@@ -20,6 +20,7 @@ def create_app() -> Flask:
                         readiness=lambda: check_dependencies(db, settings().amqp_url))
     api.register_blueprint(blp)
     app.register_blueprint(pages)
+    security.install(app)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     for prefix in PROXIED:

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from linli.schemas import StrictSchema
 
-from .accounts import SELF_SERVICE_ROLES
+from .accounts import ELIGIBILITY_TAGS, SELF_SERVICE_ROLES
 
 
 class RegisterIn(StrictSchema):
@@ -42,3 +42,69 @@ class TokensSchema(ma.Schema):
     token_type = fields.String()
     expires_in = fields.Integer()
     account = fields.Nested(AccountSchema)
+
+
+class ContactSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 40))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    relation = fields.String(load_default="", validate=validate.Length(0, 20))
+
+
+class AddressSchema(StrictSchema):
+    label = fields.String(load_default="home", validate=validate.Length(1, 20))
+    community_id = fields.String(required=True, validate=validate.Length(1, 40))
+    building = fields.String(required=True, validate=validate.Length(1, 40))
+    room = fields.String(required=True, validate=validate.Length(1, 20))
+
+
+class ProfileSchema(StrictSchema):
+    community_id = fields.String(validate=validate.Length(1, 40))
+    addresses = fields.List(fields.Nested(AddressSchema), validate=validate.Length(0, 5))
+    birth_year = fields.Integer(validate=validate.Range(1900, 2026))
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    emergency_contact = fields.Nested(ContactSchema)
+
+
+class RelativeSchema(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+    tags = fields.List(fields.String())
+
+
+class AccountDetail(AccountSchema):
+    profile = fields.Nested(ProfileSchema)
+    family_of = fields.List(fields.Nested(RelativeSchema))
+
+
+class LogoutIn(StrictSchema):
+    refresh_token = fields.String(required=True, validate=validate.Length(10, 200))
+
+
+class StaffIn(StrictSchema):
+    username = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_.+-]{3,40}$", error="3 to 40 letters, digits or . _ + -"))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(8, 128))
+    name = fields.String(required=True, validate=validate.Length(1, 40))
+    role = fields.String(required=True, validate=validate.OneOf(("coordinator", "admin")))
+
+
+class TagsIn(StrictSchema):
+    tags = fields.List(fields.String(validate=validate.OneOf(ELIGIBILITY_TAGS)), required=True,
+                       validate=validate.Length(0, len(ELIGIBILITY_TAGS)))
+    checked = fields.String(required=True, validate=validate.Length(3, 200),
+                            metadata={"description": "what the coordinator checked, for the record"})
+
+
+class FamilyIn(StrictSchema):
+    elder_username = fields.String(required=True, validate=validate.Length(3, 40))
+    relation = fields.String(required=True, validate=validate.Length(1, 20), metadata={"example": "daughter"})
+
+
+class FamilyLinkSchema(ma.Schema):
+    id = fields.String()
+    member_id = fields.String()
+    member_name = fields.String()
+    elder_id = fields.String()
+    elder_name = fields.String()
+    relation = fields.String()
+    status = fields.String()

@@ -22,11 +22,23 @@ ROLES = ("resident", "provider", "volunteer", "coordinator", "admin")
 
 
 @dataclass(frozen=True)
+class Relative:
+    """An elder this account may order for: the link was approved by the elder or a coordinator."""
+    id: str
+    name: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Principal:
     id: str
     role: str
     name: str
     tags: tuple[str, ...] = ()
+    family: tuple[Relative, ...] = ()
+
+    def relative(self, account_id: str) -> Relative | None:
+        return next((r for r in self.family if r.id == account_id), None)
 
     def is_(self, *roles: str) -> bool:
         return self.role in roles
@@ -41,12 +53,13 @@ def key_id(public_pem: bytes) -> str:
 
 
 def issue_access_token(account_id: str, role: str, name: str, tags: tuple[str, ...] = (),
-                       minutes: int | None = None) -> str:
+                       minutes: int | None = None, family: tuple[Relative, ...] = ()) -> str:
     cfg = settings()
     now = utcnow()
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": account_id, "role": role, "name": name,
         "tags": list(tags), "iat": now, "nbf": now,
+        "family_of": [{"id": r.id, "name": r.name, "tags": list(r.tags)} for r in family],
         "exp": now + timedelta(minutes=minutes or cfg.access_token_minutes), "jti": new_uuid(),
     }
     return jwt.encode(claims, private_key_pem(cfg), algorithm=ALGORITHM,
@@ -68,4 +81,9 @@ def verify_access_token(token: str) -> Principal:
     role = claims.get("role")
     if role not in ROLES:
         raise InvalidToken("unknown role")
-    return Principal(id=claims["sub"], role=role, name=claims.get("name", ""), tags=tuple(claims.get("tags", ())))
+    try:
+        family = tuple(Relative(r["id"], r.get("name", ""), tuple(r.get("tags", ()))) for r in claims.get("family_of", ()))
+    except (TypeError, KeyError):
+        raise InvalidToken("malformed family claim")
+    return Principal(id=claims["sub"], role=role, name=claims.get("name", ""), tags=tuple(claims.get("tags", ())),
+                     family=family)

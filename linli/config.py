@@ -39,6 +39,8 @@ class Settings:
     jwt_private_key_file: Path
     jwt_public_key_file: Path
     payment_apiv3_key: str | None
+    signup_limit: str = "10 per hour"
+    cors_origins: tuple[str, ...] = ()
     access_token_minutes: int = 15
     extra: dict = field(default_factory=dict)
 
@@ -74,6 +76,9 @@ class Settings:
             jwt_private_key_file=Path(env.get("LINLI_JWT_PRIVATE_KEY_FILE", var_dir / "keys" / "jwt_private.pem")),
             jwt_public_key_file=Path(env.get("LINLI_JWT_PUBLIC_KEY_FILE", var_dir / "keys" / "jwt_public.pem")),
             payment_apiv3_key=env.get("LINLI_PAYMENT_APIV3_KEY"),
+            # every local sign-up comes from 127.0.0.1 (demo, tests, benchmarks): the local stack raises it
+            signup_limit=env.get("LINLI_SIGNUP_LIMIT", "10 per hour"),
+            cors_origins=tuple(o.strip() for o in env.get("LINLI_CORS_ORIGINS", "").split(",") if o.strip()),
         )
 
     def db_name(self, service: str) -> str:

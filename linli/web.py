@@ -121,7 +121,7 @@ def create_app(service: str, *, title: str, readiness: Callable[[], dict[str, st
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
-        return jsonify(error.body()), error.status
+        return jsonify(error.body()), error.status, error.headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -30,7 +30,7 @@ def db():
 
 def _visible_query(who) -> dict | None:
     if who.role == "resident":
-        return {"resident_id": who.id}
+        return {"$or": [{"resident_id": who.id}, {"ordered_by.id": who.id}]}
     if who.role == "provider":
         return {"provider.owner_id": who.id}
     if who.role in ("coordinator", "admin"):

@@ -41,6 +41,14 @@ class OutOfOrder(Exception):
 # -- 1. place ----------------------------------------------------------------------------
 
 def place(db: Database, who: Principal, body: dict, listing: dict, now: datetime) -> dict:
+    """Places an order; `who` may be the resident, or a family member with an approved link to them."""
+    ordered_by = None
+    if body.get("for_resident_id") and body["for_resident_id"] != who.id:
+        elder = who.relative(body["for_resident_id"])
+        if elder is None:
+            raise invalid("for_resident_id", "you have no approved family link to this resident")
+        ordered_by = {"role": who.role, "id": who.id, "name": who.name}
+        who = Principal(id=elder.id, role="resident", name=elder.name, tags=elder.tags)
     if listing.get("status") != "published":
         raise ApiError(409, "listing_unavailable", "This offer is not available for ordering.")
     address = body["address"]
@@ -66,6 +74,7 @@ def place(db: Database, who: Principal, body: dict, listing: dict, now: datetime
         "_id": order_id,
         "resident_id": who.id,
         "resident_name": who.name,
+        "ordered_by": ordered_by,
         "listing": {k: listing.get(k) for k in ("id", "version", "title", "price_fen", "unit", "fulfilment",
                                                 "category", "timezone")},
         "provider": {**provider, "owner_id": listing["provider_owner_id"]},
@@ -76,7 +85,10 @@ def place(db: Database, who: Principal, body: dict, listing: dict, now: datetime
         "notes": body.get("notes", ""),
         "amount": amount,
         "status": "placed",
-        "timeline": [domain.timeline_entry(None, "placed", who.role, who.id, now, "order placed")],
+        "timeline": [domain.timeline_entry(None, "placed", (ordered_by or {}).get("role", who.role),
+                                           (ordered_by or {}).get("id", who.id), now,
+                                           f"ordered by {ordered_by['name']} for {who.name}" if ordered_by
+                                           else "order placed")],
         "codes": domain.new_codes(),
         "payment_attempts": 0,
         "payment": None,

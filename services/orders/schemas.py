@@ -25,6 +25,8 @@ class OrderIn(StrictSchema):
     slot = fields.String(required=True, validate=validate.Length(1, 40))
     address = fields.Nested(AddressIn, required=True)
     notes = fields.String(load_default="", validate=validate.Length(0, 500))
+    for_resident_id = fields.String(validate=validate.Length(1, 64), metadata={
+        "description": "order for an elder whose family link is approved; the order records who placed it"})
 
 
 class CancelIn(StrictSchema):
@@ -158,6 +160,7 @@ class OrderSchema(ma.Schema):
     status = fields.String(validate=validate.OneOf(STATES))
     status_text = fields.String()
     resident_id = fields.String()
+    ordered_by = fields.Nested(Actor, allow_none=True)
     listing = fields.Nested(ListingBrief)
     provider = fields.Nested(ProviderBrief)
     quantity = fields.Integer()

@@ -20,7 +20,7 @@ TIERS = [{"tag": "elder70", "resident_pays_fen": 300,
 
 
 def token(who: Principal) -> dict:
-    return {"Authorization": f"Bearer {issue_access_token(who.id, who.role, who.name, who.tags)}"}
+    return {"Authorization": f"Bearer {issue_access_token(who.id, who.role, who.name, who.tags, family=who.family)}"}
 
 
 def listing(price_fen: int = 1500, tiers=None, category: str = "charity_meals", fulfilment: str = "delivered") -> dict:
@@ -33,9 +33,11 @@ def listing(price_fen: int = 1500, tiers=None, category: str = "charity_meals", 
             "slot_window": {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}}
 
 
-def placed_and_reserved(who: Principal = RESIDENT, quantity: int = 1, **listing_kw) -> dict:
+def placed_and_reserved(who: Principal = RESIDENT, quantity: int = 1, for_elder: str | None = None,
+                        **listing_kw) -> dict:
     db = store.database()
     body = {"listing_id": "lst_1", "quantity": quantity, "slot_date": date.today(), "slot": "lunch",
+            **({"for_resident_id": for_elder} if for_elder else {}),
             "address": {"community_id": "lianxi", "building": "1", "room": "2", "contact_name": "Wang",
                         "phone": "139 0000 0000", "location": {"lng": 121.55, "lat": 31.18}}}
     order = saga.place(db, who, body, listing(**listing_kw), utcnow())

@@ -230,3 +230,21 @@ def test_an_on_site_job_completes_by_itself_three_days_after_the_provider_finish
     assert saga.fire_due_deadlines(db, utcnow() + timedelta(days=3, minutes=1)) == [(order["_id"], "auto_complete")]
     assert _state(order["_id"])["status"] == "completed"
     assert kit.events(db, "orders.order.completed")[-1]["volunteer_id"] is None
+
+
+def test_a_family_member_orders_for_an_elder_at_the_elders_price_and_both_see_it(client):
+    from linli.auth import Principal, Relative
+
+    daughter = Principal(id="acc_daughter", role="resident", name="Chen Jing",
+                         family=(Relative(kit.ELDER.id, kit.ELDER.name, kit.ELDER.tags),))
+    order = kit.placed_and_reserved(who=daughter, tiers=kit.TIERS, for_elder=kit.ELDER.id)
+    assert order["resident_id"] == kit.ELDER.id and order["ordered_by"]["id"] == daughter.id
+    assert order["amount"]["payable_fen"] == 300, "the elder's tags price it, not the daughter's"
+    assert "ordered by Chen Jing for Grandpa Zhou" in order["timeline"][0]["reason"]
+    for who in (daughter, kit.ELDER):
+        listed = client.get("/api/v1/orders", headers=kit.token(who)).get_json()
+        assert [o["id"] for o in listed["items"]] == [order["_id"]]
+    assert client.get("/api/v1/orders", headers=kit.token(kit.RESIDENT)).get_json()["total"] == 0
+    with pytest.raises(Exception) as refused:
+        kit.placed_and_reserved(who=kit.RESIDENT, for_elder=kit.ELDER.id)
+    assert "for_resident_id" in str(getattr(refused.value, "details", refused.value))

@@ -1,0 +1,133 @@
+"""Accounts at the gateway: sign-in done right, throttling in shared storage, sessions that end,
+tags only a coordinator sets, family links, and the headers the one door adds."""
+from __future__ import annotations
+
+import pytest
+
+from linli.auth import verify_access_token
+from linli.config import reset_settings
+
+PASSWORD = "a-good-password"
+
+
+@pytest.fixture
+def gateway(linli_env, monkeypatch):
+    monkeypatch.setenv("LINLI_SIGNUP_LIMIT", "100 per hour")
+    monkeypatch.setenv("LINLI_CORS_ORIGINS", "https://app.linli.example")
+    reset_settings()
+    from gateway.app import create_app
+
+    return create_app().test_client()
+
+
+def _register(client, username, role="resident", name=None):
+    response = client.post("/api/v1/auth/register", json={"username": username, "password": PASSWORD,
+                                                         "name": name or username, "role": role})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _auth(tokens):
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def _staff(role, username):
+    from gateway.admin import create_account
+
+    create_account(username, PASSWORD, username, role)
+
+
+def _login(client, username, password=PASSWORD, address="10.0.0.1"):
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_nobody_raises_their_own_rights(gateway):
+    for role in ("coordinator", "admin"):
+        refused = gateway.post("/api/v1/auth/register", json={"username": f"x{role}", "password": PASSWORD,
+                                                              "name": "X", "role": role})
+        assert refused.status_code == 422 and "role" in refused.get_json()["error"]["details"]
+    sneaky = gateway.post("/api/v1/auth/register", json={"username": "sneaky", "password": PASSWORD, "name": "S",
+                                                         "tags": ["elder70"]})
+    assert sneaky.status_code == 422 and "tags" in sneaky.get_json()["error"]["details"]
+    injected = gateway.post("/api/v1/auth/login", json={"username": {"$gt": ""}, "password": PASSWORD})
+    assert injected.status_code == 422 and "username" in injected.get_json()["error"]["details"]
+    resident = _register(gateway, "plain")
+    staff = gateway.post("/api/v1/accounts", json={"username": "boss", "password": PASSWORD, "name": "B",
+                                                   "role": "admin"}, headers=_auth(resident))
+    assert staff.status_code == 403
+
+
+def test_failed_sign_ins_are_throttled_per_account_then_per_address(gateway):
+    _register(gateway, "wang")
+    for _ in range(5):
+        assert _login(gateway, "wang", "wrong-password").status_code == 401
+    blocked = _login(gateway, "wang")  # even the right password waits now
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "wait" in blocked.get_json()["error"]["message"]
+    assert _login(gateway, "wang", address="10.0.0.2").status_code == 429, "the account is protected from everywhere"
+    for n in range(20):
+        _login(gateway, f"nobody{n}", "wrong-password", address="10.9.9.9")
+    _register(gateway, "lili")
+    assert _login(gateway, "lili", address="10.9.9.9").status_code == 429, "that address tried too many accounts"
+    assert _login(gateway, "lili", address="10.0.0.3").status_code == 200
+
+
+def test_refresh_tokens_rotate_and_a_reused_one_ends_the_session(gateway):
+    first = _register(gateway, "zhou")
+    second = gateway.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).get_json()
+    assert second["refresh_token"] != first["refresh_token"]
+    stolen = gateway.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert stolen.status_code == 401
+    after_theft = gateway.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    assert after_theft.status_code == 401, "reuse revokes the whole family"
+    fresh = _login(gateway, "zhou").get_json()
+    assert gateway.post("/api/v1/auth/logout", json={"refresh_token": fresh["refresh_token"]}).status_code == 204
+    assert gateway.post("/api/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]}).status_code == 401
+
+
+def test_only_a_coordinator_sets_eligibility_tags_and_they_travel_in_the_token(gateway):
+    elder = _register(gateway, "grandpa")
+    _staff("coordinator", "lin")
+    lin = _login(gateway, "lin").get_json()
+    body = {"tags": ["elder70", "living_alone"], "checked": "saw his ID card, born 1950"}
+    assert gateway.put(f"/api/v1/accounts/{elder['account']['id']}/tags", json=body,
+                       headers=_auth(elder)).status_code == 403
+    bad = gateway.put(f"/api/v1/accounts/{elder['account']['id']}/tags", json={**body, "tags": ["vip"]},
+                      headers=_auth(lin))
+    assert bad.status_code == 422 and "tags" in bad.get_json()["error"]["details"]
+    assert gateway.put(f"/api/v1/accounts/{elder['account']['id']}/tags", json=body,
+                       headers=_auth(lin)).status_code == 200
+    assert verify_access_token(_login(gateway, "grandpa").get_json()["access_token"]).tags == ("elder70",
+                                                                                             "living_alone")
+    profile = gateway.put("/api/v1/me/profile", json={"birth_year": 1950, "emergency_contact": {
+        "name": "Daughter", "phone": "139 0000 0001"}}, headers=_auth(elder))
+    assert profile.status_code == 200 and profile.get_json()["profile"]["birth_year"] == 1950
+    assert gateway.put("/api/v1/me/profile", json={"tags": ["elder70"]}, headers=_auth(elder)).status_code == 422
+
+
+def test_a_family_member_orders_for_an_elder_only_once_the_elder_approves(gateway):
+    elder = _register(gateway, "nainai", name="Grandma Chen")
+    daughter = _register(gateway, "xiaochen", name="Chen Jing")
+    link = gateway.post("/api/v1/me/family", json={"elder_username": "nainai", "relation": "daughter"},
+                        headers=_auth(daughter)).get_json()
+    assert verify_access_token(_login(gateway, "xiaochen").get_json()["access_token"]).family == ()
+    assert gateway.post(f"/api/v1/family/{link['id']}/approve", headers=_auth(daughter)).status_code == 403
+    assert gateway.post(f"/api/v1/family/{link['id']}/approve", headers=_auth(elder)).get_json()["status"] == "approved"
+    family = verify_access_token(_login(gateway, "xiaochen").get_json()["access_token"]).family
+    assert [(r.id, r.name) for r in family] == [(elder["account"]["id"], "Grandma Chen")]
+
+
+def test_the_door_adds_security_headers_cors_for_allowed_origins_and_refuses_big_bodies(gateway):
+    page = gateway.get("/")
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and "frame-ancestors 'none'" in \
+        page.headers["Content-Security-Policy"]
+    allowed = gateway.get("/api/v1/me", headers={"Origin": "https://app.linli.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.linli.example"
+    other = gateway.get("/api/v1/me", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    preflight = gateway.options("/api/v1/orders", headers={"Origin": "https://app.linli.example",
+                                                           "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204 and "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    huge = gateway.post("/api/v1/orders", data=b"x" * (300 * 1024), headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413 and huge.get_json()["error"]["code"] == "body_too_large"
