@@ -61,3 +61,16 @@ def test_request_ids_are_minted_or_passed_on(stack):
     assert given.headers["X-Request-ID"] == "trace-me-123"
     minted = requests.get(f"{stack.url()}/api/v1/catalog/categories")
     assert len(minted.headers["X-Request-ID"]) >= 16
+
+
+def test_sign_in_throttling_holds_across_two_gunicorn_workers(stack):
+    """The stack runs the gateway with two workers: a limit kept in one worker's memory would let 10 through."""
+    api = Client(stack.url())
+    api.register("throttled_one", PASSWORD, "T", "resident")
+    statuses = []
+    for _ in range(8):
+        # a new connection each time, so the attempts spread over both workers
+        statuses.append(requests.post(f"{stack.url()}/api/v1/auth/login",
+                                      json={"username": "throttled_one", "password": "wrong-password"},
+                                      headers={"Connection": "close"}).status_code)
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429] * 3
