@@ -45,9 +45,10 @@ def prepare(db: Database) -> None:
 ELIGIBILITY_TAGS = ("elder70", "low_income", "living_alone", "disabled")
 
 
-def create(db: Database, username: str, password: str, name: str, role: str) -> dict:
+def create(db: Database, username: str, password: str, name: str, role: str,
+           communities: tuple[str, ...] = ()) -> dict:
     account = {"_id": new_id("acc"), "username": username, "password_hash": _hasher.hash(password), "name": name,
-               "role": role, "tags": [], "profile": {}, "created_at": utcnow()}
+               "role": role, "tags": [], "communities": list(communities), "profile": {}, "created_at": utcnow()}
     try:
         db.accounts.insert_one(account)
     except DuplicateKeyError:

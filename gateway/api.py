@@ -31,7 +31,8 @@ def _account_out(account: dict, db=None) -> dict:
 def _tokens(db, account: dict, refresh: str) -> dict:
     family = tuple(Relative(r["_id"], r["name"], tuple(r.get("tags", ()))) for r in accounts.relatives(db, account["_id"]))
     return {"access_token": issue_access_token(account["_id"], account["role"], account["name"],
-                                               tuple(account.get("tags", ())), family=family),
+                                               tuple(account.get("tags", ())), family=family,
+                                               communities=tuple(account.get("communities", ()))),
             "refresh_token": refresh, "token_type": "Bearer",
             "expires_in": settings().access_token_minutes * 60, "account": _account_out(account)}
 
@@ -122,7 +123,7 @@ def create_staff(body):
     """An admin adds a coordinator or another admin; nobody can give themselves those roles."""
     try:
         return _account_out(accounts.create(accounts.database(), body["username"], body["password"], body["name"],
-                                            body["role"]))
+                                            body["role"], tuple(body.get("community_ids", ()))))
     except accounts.UsernameTaken:
         raise conflict("This username is taken; choose another.", username=["taken"])
 

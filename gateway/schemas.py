@@ -33,6 +33,7 @@ class AccountSchema(ma.Schema):
     name = fields.String()
     role = fields.String()
     tags = fields.List(fields.String())
+    communities = fields.List(fields.String())
     created_at = fields.AwareDateTime()
 
 
@@ -86,6 +87,13 @@ class StaffIn(StrictSchema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(8, 128))
     name = fields.String(required=True, validate=validate.Length(1, 40))
     role = fields.String(required=True, validate=validate.OneOf(("coordinator", "admin")))
+    community_ids = fields.List(fields.String(validate=validate.Length(1, 40)), validate=validate.Length(0, 50),
+                                metadata={"description": "the communities a coordinator watches over"})
+
+    @ma.validates_schema
+    def _coordinators_have_communities(self, data, **_):
+        if data.get("role") == "coordinator" and not data.get("community_ids"):
+            raise ma.ValidationError("a coordinator watches over at least one community", "community_ids")
 
 
 class TagsIn(StrictSchema):

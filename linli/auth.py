@@ -36,6 +36,7 @@ class Principal:
     name: str
     tags: tuple[str, ...] = ()
     family: tuple[Relative, ...] = ()
+    communities: tuple[str, ...] = ()  # a coordinator's communities: what they watch over
 
     def relative(self, account_id: str) -> Relative | None:
         return next((r for r in self.family if r.id == account_id), None)
@@ -53,13 +54,15 @@ def key_id(public_pem: bytes) -> str:
 
 
 def issue_access_token(account_id: str, role: str, name: str, tags: tuple[str, ...] = (),
-                       minutes: int | None = None, family: tuple[Relative, ...] = ()) -> str:
+                       minutes: int | None = None, family: tuple[Relative, ...] = (),
+                       communities: tuple[str, ...] = ()) -> str:
     cfg = settings()
     now = utcnow()
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": account_id, "role": role, "name": name,
         "tags": list(tags), "iat": now, "nbf": now,
         "family_of": [{"id": r.id, "name": r.name, "tags": list(r.tags)} for r in family],
+        "communities": list(communities),
         "exp": now + timedelta(minutes=minutes or cfg.access_token_minutes), "jti": new_uuid(),
     }
     return jwt.encode(claims, private_key_pem(cfg), algorithm=ALGORITHM,
@@ -86,4 +89,4 @@ def verify_access_token(token: str) -> Principal:
     except (TypeError, KeyError):
         raise InvalidToken("malformed family claim")
     return Principal(id=claims["sub"], role=role, name=claims.get("name", ""), tags=tuple(claims.get("tags", ())),
-                     family=family)
+                     family=family, communities=tuple(claims.get("communities", ())))

@@ -33,7 +33,9 @@ def _visible_query(who) -> dict | None:
         return {"$or": [{"resident_id": who.id}, {"ordered_by.id": who.id}]}
     if who.role == "provider":
         return {"provider.owner_id": who.id}
-    if who.role in ("coordinator", "admin"):
+    if who.role == "coordinator":
+        return {"address.community_id": {"$in": list(who.communities)}}
+    if who.role == "admin":
         return {}
     return None
 

@@ -14,13 +14,14 @@ from services.orders import paystub, saga, store, wechatpay
 RESIDENT = Principal(id="acc_resident", role="resident", name="Wang")
 ELDER = Principal(id="acc_elder", role="resident", name="Grandpa Zhou", tags=("elder70",))
 PROVIDER = Principal(id="acc_canteen", role="provider", name="Canteen")
-COORDINATOR = Principal(id="acc_coord", role="coordinator", name="Lin")
+COORDINATOR = Principal(id="acc_coord", role="coordinator", name="Lin", communities=("lianxi",))
+ELSEWHERE = Principal(id="acc_coord2", role="coordinator", name="Zhao", communities=("pengfei",))
 TIERS = [{"tag": "elder70", "resident_pays_fen": 300,
           "shares": [{"funder": "town", "amount_fen": 700}, {"funder": "hospital", "amount_fen": 500}]}]
 
 
 def token(who: Principal) -> dict:
-    return {"Authorization": f"Bearer {issue_access_token(who.id, who.role, who.name, who.tags, family=who.family)}"}
+    return {"Authorization": f"Bearer {issue_access_token(who.id, who.role, who.name, who.tags, family=who.family, communities=who.communities)}"}
 
 
 def listing(price_fen: int = 1500, tiers=None, category: str = "charity_meals", fulfilment: str = "delivered") -> dict:

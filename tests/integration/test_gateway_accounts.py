@@ -34,7 +34,7 @@ def _auth(tokens):
 def _staff(role, username):
     from gateway.admin import create_account
 
-    create_account(username, PASSWORD, username, role)
+    create_account(username, PASSWORD, username, role, ("lianxi",) if role == "coordinator" else ())
 
 
 def _login(client, username, password=PASSWORD, address="10.0.0.1"):
@@ -56,6 +56,16 @@ def test_nobody_raises_their_own_rights(gateway):
     staff = gateway.post("/api/v1/accounts", json={"username": "boss", "password": PASSWORD, "name": "B",
                                                    "role": "admin"}, headers=_auth(resident))
     assert staff.status_code == 403
+    _staff("admin", "root1")
+    root = _login(gateway, "root1").get_json()
+    lonely = gateway.post("/api/v1/accounts", json={"username": "lonely", "password": PASSWORD, "name": "L",
+                                                    "role": "coordinator"}, headers=_auth(root))
+    assert lonely.status_code == 422 and "community_ids" in lonely.get_json()["error"]["details"]
+    made = gateway.post("/api/v1/accounts", json={"username": "lin2", "password": PASSWORD, "name": "L",
+                                                  "role": "coordinator", "community_ids": ["lianxi"]},
+                        headers=_auth(root))
+    assert made.status_code == 201
+    assert verify_access_token(_login(gateway, "lin2").get_json()["access_token"]).communities == ("lianxi",)
 
 
 def test_failed_sign_ins_are_throttled_per_account_then_per_address(gateway):

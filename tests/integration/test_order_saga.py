@@ -120,6 +120,9 @@ def test_given_a_paid_order_nobody_answers_then_the_coordinator_is_alerted_then_
     assert len(missed) == 1 and missed[0]["kind"] == "provider_answer" and missed[0]["community_id"] == "lianxi"
     board = client.get("/api/v1/orders?attention=true", headers=kit.token(kit.COORDINATOR)).get_json()
     assert [o["id"] for o in board["items"]] == [order["_id"]]
+    elsewhere = client.get("/api/v1/orders?attention=true", headers=kit.token(kit.ELSEWHERE)).get_json()
+    assert elsewhere["total"] == 0, "another community's coordinator does not see it"
+    assert client.get(f"/api/v1/orders/{order['_id']}", headers=kit.token(kit.ELSEWHERE)).status_code == 404
     assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=61)) == [(order["_id"], "provider_final")]
     assert _state(order["_id"])["status"] == "cancelled"
     assert db.refunds.find_one({"order_id": order["_id"]})["amount_fen"] == 1500
