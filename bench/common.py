@@ -8,6 +8,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from devstack.cleanup import remove_namespace
 from devstack.mongo import EmbeddedMongo
 from devstack.rabbit import ensure_broker
 from linli.config import reset_settings
@@ -33,6 +34,7 @@ def infrastructure():
     try:
         yield mongo_url, amqp_url, namespace, scratch
     finally:
+        remove_namespace(mongo_url, amqp_url, namespace, dict(os.environ))
         if mongo is not None:
             mongo.stop()
         os.environ.clear()

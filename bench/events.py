@@ -7,7 +7,6 @@ import time
 
 from bench.common import infrastructure
 from linli import db as dbmod
-from linli import topology
 from linli.consumer import ConsumerRunner
 from tests.integration import messaging as m
 
@@ -15,7 +14,7 @@ N = 500
 
 
 def main() -> None:
-    with infrastructure() as (_mongo, _amqp, namespace, _scratch):
+    with infrastructure():
         m.declare()
         db = dbmod.database("probe")
         started = time.perf_counter()
@@ -48,12 +47,6 @@ def main() -> None:
         print(f"consumer: {N} events, inbox + handler + commit + ack each: {N / consume_s:,.0f}/s "
               f"(prefetch {runner.cfg.prefetch})")
         assert m.effect(db)["applied"] == N
-        conn = topology.connect()
-        try:
-            for q in (f"{namespace}.probe", f"{namespace}.probe.dead", f"{namespace}.unrouted"):
-                conn.channel().queue_delete(q)
-        finally:
-            conn.close()
 
 
 if __name__ == "__main__":

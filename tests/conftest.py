@@ -9,14 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pika
 import pytest
-from pymongo import MongoClient
 
+from devstack.cleanup import remove_namespace
 from devstack.mongo import EmbeddedMongo
 from devstack.rabbit import ensure_broker
-from linli import topology
-from linli.config import Settings, reset_settings
+from linli.config import reset_settings
 from linli.keys import ensure_keys
 
 
@@ -44,29 +42,6 @@ def new_namespace() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
-def remove_namespace(infra: Infra, namespace: str, consumers=None) -> None:
-    """Deletes the namespace's queues, exchanges and databases."""
-    cfg = Settings.from_env({"LINLI_NAMESPACE": namespace, "AMQP_URL": infra.amqp_url,
-                             "LINLI_RETRY_DELAYS": os.environ.get("LINLI_RETRY_DELAYS", "0.2,0.5")})
-    conn = pika.BlockingConnection(pika.URLParameters(infra.amqp_url))
-    try:
-        channel = conn.channel()
-        for consumer in (consumers or topology.SUBSCRIPTIONS):
-            q = topology.consumer_queues(consumer, cfg)
-            for name in (q.main, q.dead, *(n for _, n in q.retries)):
-                channel.queue_delete(name)
-        channel.queue_delete(f"{namespace}.unrouted")
-        channel.exchange_delete(cfg.exchange)
-        channel.exchange_delete(f"{namespace}.unrouted")
-    finally:
-        conn.close()
-    client = MongoClient(infra.mongo_url)
-    for name in client.list_database_names():
-        if name.startswith(f"{namespace}_"):
-            client.drop_database(name)
-    client.close()
-
-
 @pytest.fixture
 def linli_env(infra, tmp_path, monkeypatch):
     """This test process configured like a Linli process on a namespace of its own."""
@@ -81,7 +56,7 @@ def linli_env(infra, tmp_path, monkeypatch):
     ensure_keys()
     yield env
     reset_settings()
-    remove_namespace(infra, namespace)
+    remove_namespace(infra.mongo_url, infra.amqp_url, namespace, env)
 
 
 def eventually(check, timeout: float = 20.0, interval: float = 0.1, what: str = "the condition"):

@@ -6,7 +6,8 @@ import pytest
 from devstack.client import Client
 from devstack.net import free_port
 from devstack.stack import Stack
-from tests.conftest import configured_as, new_namespace, remove_namespace
+from devstack.cleanup import remove_namespace
+from tests.conftest import configured_as, new_namespace
 
 PASSWORD = "journey-pass-1"
 
@@ -24,7 +25,7 @@ def stack(infra, tmp_path_factory):
         yield stack
     finally:
         stack.stop()
-        remove_namespace(infra, namespace)
+        remove_namespace(infra.mongo_url, infra.amqp_url, namespace, stack.env)
 
 
 @pytest.fixture(scope="package")

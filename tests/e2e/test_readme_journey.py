@@ -8,7 +8,8 @@ import subprocess
 from devstack.net import free_port
 from devstack.stack import Stack
 from linli.config import ROOT
-from tests.conftest import configured_as, new_namespace, remove_namespace
+from devstack.cleanup import remove_namespace
+from tests.conftest import configured_as, new_namespace
 
 
 def _journey() -> str:
@@ -39,4 +40,4 @@ def test_the_readme_journey_completes_on_the_demo_data(infra, tmp_path):
                                                         "delivering", "completed"]
     finally:
         stack.stop()
-        remove_namespace(infra, namespace)
+        remove_namespace(infra.mongo_url, infra.amqp_url, namespace, stack.env)
