@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import time
-from functools import lru_cache
 
 from limits import parse
 from limits.storage import MongoDBStorage
@@ -23,16 +22,26 @@ FAILED_SIGN_INS_PER_ADDRESS = parse("20 per 15 minutes")
 
 
 
-@lru_cache(maxsize=4)
-def _limiter(mongo_url: str, database: str) -> MovingWindowRateLimiter:
-    storage = MongoDBStorage(mongo_url, database_name=database, counter_collection_name="rate_counters",
-                             window_collection_name="rate_windows", serverSelectionTimeoutMS=5000)
-    return MovingWindowRateLimiter(storage)
+class _Storage(MongoDBStorage):
+    """limits' MongoDB storage closes its client in __del__; pymongo's close() starts a thread, and doing
+    that from a garbage-collection pass can deadlock the process (seen in the test suite). Storages are
+    kept for the life of the process instead (one per database), so nothing needs closing."""
+
+    def __del__(self) -> None:
+        pass
+
+
+_limiters: dict[tuple[str, str], MovingWindowRateLimiter] = {}
 
 
 def limiter() -> MovingWindowRateLimiter:
     cfg = settings()
-    return _limiter(cfg.mongo_url, cfg.db_name("gateway"))
+    key = (cfg.mongo_url, cfg.db_name("gateway"))
+    if key not in _limiters:
+        _limiters[key] = MovingWindowRateLimiter(_Storage(
+            cfg.mongo_url, database_name=key[1], counter_collection_name="rate_counters",
+            window_collection_name="rate_windows", serverSelectionTimeoutMS=5000))
+    return _limiters[key]
 
 
 def _refuse(item, *keys: str) -> ApiError:

@@ -16,7 +16,8 @@ from .config import Settings, settings
 
 # consumer (one durable queue each) -> the event types it needs
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "catalog": ("orders.order.placed", "orders.order.cancelled"),
+    "catalog": ("orders.order.placed", "orders.order.cancelled", "orders.order.paid", "orders.order.accepted",
+                "orders.order.completed"),
     "orders": (
         "catalog.reservation.confirmed",
         "catalog.reservation.rejected",
@@ -25,7 +26,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "delivery.task.delivered",
         "delivery.task.failed",
     ),
-    "delivery": ("orders.order.paid", "orders.order.ready", "orders.order.cancelled"),
+    "delivery": ("orders.order.paid", "orders.order.ready", "orders.order.cancelled", "catalog.review.posted"),
 }
 
 # A message redelivered this often (a worker crashing on it each time) goes to the dead letters.

@@ -1,7 +1,7 @@
 """Events catalog publishes (routing key = type). Edit only with the catalog service."""
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from .common import OrderRef
+from .common import Data, OrderRef
 
 
 class ReservationConfirmed(OrderRef):
@@ -21,8 +21,43 @@ class ReservationReleased(OrderRef):
     quantity = fields.Integer(required=True)
 
 
+class ProviderVerified(Data):
+    provider_id = fields.String(required=True)
+    owner_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ListingChanged(Data):
+    """published, updated (any edit, pausing included) and withdrawn carry the listing's new version."""
+    listing_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    status = fields.String(required=True, validate=validate.OneOf(["draft", "published", "paused", "withdrawn"]))
+    category = fields.String(required=True)
+    title = fields.String(required=True)
+    price_fen = fields.Integer(required=True, validate=validate.Range(min=0))
+    community_ids = fields.List(fields.String(), required=True)
+
+
+class ReviewPosted(OrderRef):
+    review_id = fields.String(required=True)
+    direction = fields.String(required=True, validate=validate.OneOf(
+        ["resident_to_provider", "resident_to_volunteer", "provider_to_resident"]))
+    author_id = fields.String(required=True)
+    subject_id = fields.String(required=True)  # the provider, volunteer or resident reviewed
+    stars = fields.Integer(required=True, validate=validate.Range(1, 5))
+    tags = fields.List(fields.String(), required=True)
+    visible_from = fields.String(required=True)  # reviews are blind until then (both sides wrote, or 7 days)
+
+
 EVENTS = {
     "catalog.reservation.confirmed": ReservationConfirmed,
     "catalog.reservation.rejected": ReservationRejected,
     "catalog.reservation.released": ReservationReleased,
+    "catalog.provider.verified": ProviderVerified,
+    "catalog.listing.published": ListingChanged,
+    "catalog.listing.updated": ListingChanged,
+    "catalog.listing.withdrawn": ListingChanged,
+    "catalog.review.posted": ReviewPosted,
 }

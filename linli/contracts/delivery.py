@@ -1,5 +1,5 @@
 """Events delivery publishes (routing key = type). Edit only with the delivery service."""
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from .common import Data
 
@@ -14,6 +14,8 @@ class TaskOffered(TaskRef):
     volunteer_id = fields.String(required=True)
     expires_at = fields.String(required=True)
     distance_m = fields.Float(required=True)
+    mode = fields.String(load_default="single", validate=validate.OneOf(["single", "broadcast"]))
+    batch_size = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
 class TaskWithVolunteer(TaskRef):
@@ -26,6 +28,21 @@ class TaskDelivered(TaskWithVolunteer):
 
 class TaskFailed(TaskWithVolunteer):
     reason = fields.String(required=True)
+    welfare_outcome = fields.String(load_default=None, allow_none=True)
+
+
+class TaskEscalated(TaskRef):
+    """No volunteer took the task in time: it waits on the coordinator's board to be assigned by hand."""
+    reason = fields.String(required=True)
+    community_id = fields.String(required=True)
+    slot_end = fields.String(required=True)
+
+
+class WelfareCheck(TaskWithVolunteer):
+    """Nobody answered the door: the coordinator checks on the resident (emergency contact when known)."""
+    community_id = fields.String(required=True)
+    note = fields.String(required=True)
+    emergency_contact = fields.Raw(load_default=None, allow_none=True)
 
 
 class VolunteerVerified(Data):
@@ -40,5 +57,7 @@ EVENTS = {
     "delivery.task.picked_up": TaskWithVolunteer,
     "delivery.task.delivered": TaskDelivered,
     "delivery.task.failed": TaskFailed,
+    "delivery.task.escalated": TaskEscalated,
+    "delivery.task.welfare_check": WelfareCheck,
     "delivery.volunteer.verified": VolunteerVerified,
 }

@@ -3,7 +3,7 @@ from linli import logs
 from linli.config import settings
 from linli.web import check_dependencies, create_app as base_app
 
-from . import store
+from . import providers_api, reference_api, reviews_api, store  # noqa: F401 (their routes join blp)
 from .api import blp, internal
 
 

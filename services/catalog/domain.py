@@ -1,11 +1,11 @@
-"""Catalog rules, without I/O: provider kinds, listing checks, slot times, reservation answers."""
+"""Catalog rules shared by the rest, without I/O: reference data, provider states, community shapes.
+
+Listing rules live in listings.py, slot schedules in schedule.py, search tokens in tokens.py,
+review rules in reviews.py.
+"""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
-
-from linli.clock import local_to_utc
 
 CATEGORIES = (
     ("charity_meals", "助餐", "Charity meals"),
@@ -21,7 +21,19 @@ PROVIDER_KINDS = ("merchant", "hospital_canteen", "craftsman", "volunteer_expert
 FULFILMENTS = ("delivered", "on_site", "remote")
 LISTING_STATUSES = ("draft", "published", "paused", "withdrawn")
 DEFAULT_TZ = "Asia/Shanghai"
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+# who may move a listing where; withdrawn is final so an order's listing never comes back changed
+LISTING_MOVES = {
+    "draft": ("published", "withdrawn"),
+    "published": ("paused", "withdrawn"),
+    "paused": ("published", "withdrawn"),
+    "withdrawn": (),
+}
+# a coordinator moves a provider; a suspended provider is reinstated by verifying it again
+PROVIDER_MOVES = {
+    "verify": ("pending", "suspended"),
+    "suspend": ("pending", "verified"),
+}
 
 
 class RuleViolation(ValueError):
@@ -33,66 +45,48 @@ class RuleViolation(ValueError):
         self.message = message
 
 
-def parse_hhmm(value: str, field: str) -> time:
-    if not isinstance(value, str) or not _HHMM.match(value):
-        raise RuleViolation(field, "use 24-hour HH:MM, for example 11:30")
-    h, m = value.split(":")
-    return time(int(h), int(m))
+# -- providers -----------------------------------------------------------------------------
+
+def provider_move(current: str, action: str) -> str:
+    """The provider's next status (the same when it is there already); RuleViolation when the move does not apply."""
+    target = "verified" if action == "verify" else "suspended"
+    if current == target:
+        return current
+    if current not in PROVIDER_MOVES[action]:
+        raise RuleViolation("status", f"a {current} provider cannot be {'verified' if action == 'verify' else 'suspended'}")
+    return target
 
 
-def check_slots(slots: list[dict]) -> None:
-    names = set()
-    for i, slot in enumerate(slots):
-        start = parse_hhmm(slot["start"], f"slots.{i}.start")
-        end = parse_hhmm(slot["end"], f"slots.{i}.end")
-        if end <= start:
-            raise RuleViolation(f"slots.{i}.end", "the slot must end after it starts")
-        if slot["name"] in names:
-            raise RuleViolation(f"slots.{i}.name", f"two slots are named {slot['name']!r}")
-        names.add(slot["name"])
+def provider_can_publish(provider: dict) -> bool:
+    return provider.get("status") == "verified"
 
 
-def check_listing(fulfilment: str, slots: list[dict], communities: list[str], provider_communities: list[str]) -> None:
-    if fulfilment == "delivered" and not slots:
-        raise RuleViolation("slots", "a delivered listing needs at least one slot with a capacity")
-    check_slots(slots)
-    outside = sorted(set(communities) - set(provider_communities))
-    if outside:
-        raise RuleViolation("community_ids", f"your profile does not serve {', '.join(outside)}")
+# -- communities ---------------------------------------------------------------------------
+
+def check_boundary(boundary: dict, center: dict) -> None:
+    """A GeoJSON polygon whose outer ring is closed, and which holds the community's centre."""
+    ring = boundary["coordinates"][0]
+    if len(ring) < 4:
+        raise RuleViolation("boundary.coordinates", "a ring needs at least four positions")
+    for ring_i, r in enumerate(boundary["coordinates"]):
+        if r[0] != r[-1]:
+            raise RuleViolation(f"boundary.coordinates.{ring_i}", "a ring must end where it starts")
+    if not point_in_ring(center["lng"], center["lat"], ring):
+        raise RuleViolation("center", "the centre must lie inside the boundary")
 
 
-def slot_window_utc(day: date, slot: dict, tz: str = DEFAULT_TZ) -> tuple[datetime, datetime]:
-    """A slot's start and end on a day, from the community's local time to UTC."""
-    return (local_to_utc(day, parse_hhmm(slot["start"], "start"), tz),
-            local_to_utc(day, parse_hhmm(slot["end"], "end"), tz))
+def point_in_ring(lng: float, lat: float, ring: list[list[float]]) -> bool:
+    """Ray casting on the plane: exact enough for a neighbourhood-sized polygon."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        if (y1 > lat) != (y2 > lat) and lng < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
 
+
+# -- reservations --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Rejection:
     code: str
     reason: str
-
-
-def reservation_refusal(listing: dict | None, provider: dict | None, slot_name: str, day: date,
-                        quantity: int, now: datetime) -> Rejection | None:
-    """Why an order cannot hold capacity at all (before counting portions); None if it may try."""
-    if listing is None or listing.get("status") != "published":
-        return Rejection("listing_unavailable", "This offer is no longer available.")
-    if provider is None or provider.get("status") != "verified":
-        return Rejection("provider_unavailable", "This provider is not taking orders at the moment.")
-    slot = next((s for s in listing.get("slots", []) if s["name"] == slot_name), None)
-    if slot is None:
-        return Rejection("unknown_slot", f"There is no {slot_name!r} slot for this offer.")
-    _start, end = slot_window_utc(day, slot, listing.get("timezone", DEFAULT_TZ))
-    if end <= now:
-        return Rejection("slot_closed", f"The {slot_name} slot on {day.isoformat()} is already over.")
-    if quantity > slot["capacity"]:
-        return Rejection("too_many", f"At most {slot['capacity']} can be ordered for the {slot_name} slot.")
-    return None
-
-
-def sold_out(slot_name: str, day: date, remaining: int, quantity: int) -> Rejection:
-    if remaining <= 0:
-        return Rejection("sold_out", f"Sorry, the {slot_name} slot on {day.isoformat()} is fully booked.")
-    return Rejection("sold_out", f"Sorry, only {remaining} left for the {slot_name} slot on {day.isoformat()}; "
-                                 f"you asked for {quantity}.")

@@ -1,21 +1,24 @@
-"""Delivery's HTTP routes: volunteers, offers and tasks."""
+"""Delivery's HTTP routes: volunteers, offers, tasks and served hours. The rules live in
+domain.py, ladder.py and lifecycle.py; a route checks who is asking and shapes the answer."""
 from __future__ import annotations
 
-from flask import g
+from flask import Response, g
 from flask_smorest import Blueprint
 from pymongo.errors import DuplicateKeyError
 
 from linli.db import in_transaction
-from linli.errors import ApiError, conflict, invalid, not_found
+from linli.errors import ApiError, conflict, forbidden, invalid, not_found
 from linli.ids import new_id, utcnow
 from linli.schemas import PageArgs, geojson_to_point, page_of, point_to_geojson
 from linli.web import requires
 
-from . import dispatch, domain, store
-from .schemas import (CodeIn, DutyIn, FailIn, OfferPage, OfferSchema, TaskArgs, TaskPage, TaskSchema, VolunteerIn,
-                      VolunteerSchema)
+from . import domain, hours, lifecycle, store
+from .schemas import (AssignIn, CodeIn, CorrectionIn, DutyIn, FailIn, HandOverIn, HoursEntrySchema, MonthArgs,
+                      MonthSchema, OfferPage, OfferSchema, ShiftsIn, TaskArgs, TaskPage, TaskSchema, VolunteerArgs,
+                      VolunteerIn, VolunteerPage, VolunteerSchema, WelfareIn)
 
 blp = Blueprint("delivery", __name__, url_prefix="/api/v1/delivery", description="Volunteers, offers and tasks")
+STAFF = ("coordinator", "admin")
 
 
 def db():
@@ -23,21 +26,25 @@ def db():
 
 
 def _volunteer_out(doc: dict) -> dict:
-    return {**doc, "id": doc["_id"], "location": geojson_to_point(doc.get("location"))}
+    return {**doc, "id": doc["_id"], "location": geojson_to_point(doc.get("location")),
+            "rating": domain.rating(store.stars_shown(db(), doc["_id"], utcnow()))}
 
 
 def _me() -> dict:
-    doc = db().volunteers.find_one({"account_id": g.principal.id})
+    doc = store.volunteer_of_account(db(), g.principal.id)
     if doc is None:
         raise ApiError(409, "no_volunteer_profile", "Register as a volunteer first.")
     return doc
 
 
-def _task_out(task: dict, me: dict | None) -> dict:
+def _task_out(task: dict, me: dict | None, listed: bool = False) -> dict:
+    """Lists always mask the resident's address and phone; one task shows them to whoever may see them now."""
     out = {**task, "id": task["_id"]}
     out.pop("codes", None)
-    if not domain.address_visible(task, me["_id"] if me else None, g.principal.role, utcnow()):
+    if listed or not domain.address_visible(task, me["_id"] if me else None, g.principal.role, utcnow()):
         out["dropoff"] = domain.masked_dropoff(task["dropoff"])
+        if task.get("welfare"):
+            out["welfare"] = {k: v for k, v in task["welfare"].items() if k != "emergency_contact"}
     return out
 
 
@@ -52,10 +59,21 @@ def register_volunteer(body):
     doc = {"_id": new_id("vol"), "account_id": g.principal.id, **body, "status": "pending", "on_duty": False,
            "location": None, "active_tasks": 0, "served_minutes": 0, "created_at": utcnow()}
     try:
-        db().volunteers.insert_one(doc)
+        store.insert_volunteer(db(), doc)
     except DuplicateKeyError:
         raise conflict("You are registered as a volunteer already.")
     return _volunteer_out(doc)
+
+
+@blp.route("/volunteers")
+@requires(*STAFF)
+@blp.arguments(VolunteerArgs, location="query")
+@blp.response(200, VolunteerPage)
+def list_volunteers(args):
+    """The committee's list of volunteers (pending ones first to verify)."""
+    query = {"status": args["status"]} if "status" in args else {}
+    docs, numbers = page_of(db().volunteers, query, args, [("status", 1), ("created_at", 1), ("_id", 1)])
+    return {"items": [_volunteer_out(d) for d in docs], **numbers}
 
 
 @blp.route("/volunteers/me")
@@ -67,24 +85,22 @@ def my_profile():
 
 
 @blp.route("/volunteers/<volunteer_id>/verify", methods=["POST"])
-@requires("coordinator", "admin")
+@requires(*STAFF)
 @blp.response(200, VolunteerSchema)
 def verify_volunteer(volunteer_id):
     """A coordinator confirms a volunteer; only verified volunteers get offers."""
     d = db()
+    doc = store.volunteer(d, volunteer_id)
+    if doc is None:
+        raise not_found("The volunteer")
 
     def work(session):
-        doc = d.volunteers.find_one({"_id": volunteer_id}, session=session)
-        if doc is None:
-            raise not_found("The volunteer")
-        if d.volunteers.update_one({"_id": volunteer_id, "status": "pending"},
-                                   {"$set": {"status": "verified", "verified_by": g.principal.id,
-                                             "verified_at": utcnow()}}, session=session).modified_count:
+        if store.verify_volunteer(d, session, volunteer_id, g.principal.id, utcnow()):
             store.emit(d, session, f"vol:{volunteer_id}", "delivery.volunteer.verified",
                        {"volunteer_id": volunteer_id, "account_id": doc["account_id"]})
 
     in_transaction(d, work)
-    return _volunteer_out(d.volunteers.find_one({"_id": volunteer_id}))
+    return _volunteer_out(store.volunteer(d, volunteer_id))
 
 
 @blp.route("/volunteers/me/duty", methods=["PUT"])
@@ -92,7 +108,7 @@ def verify_volunteer(volunteer_id):
 @blp.arguments(DutyIn)
 @blp.response(200, VolunteerSchema)
 def set_duty(body):
-    """Goes on duty at a location, or off duty."""
+    """Goes on duty at a location (send it again as you move), or off duty."""
     me = _me()
     change = {"on_duty": body["on_duty"], "duty_changed_at": utcnow()}
     if body["on_duty"]:
@@ -103,8 +119,16 @@ def set_duty(body):
                            "The residents' committee has not verified you yet; you can go on duty after that.")
     if "location" in body:
         change["location"] = point_to_geojson(body["location"])
-    db().volunteers.update_one({"_id": me["_id"]}, {"$set": change})
-    return _volunteer_out(db().volunteers.find_one({"_id": me["_id"]}))
+    return _volunteer_out(store.update_volunteer(db(), me["_id"], change))
+
+
+@blp.route("/volunteers/me/shifts", methods=["PUT"])
+@requires("volunteer")
+@blp.arguments(ShiftsIn)
+@blp.response(200, VolunteerSchema)
+def set_shifts(body):
+    """Weekly shifts (Shanghai time): while on duty, offers come only inside them. An empty list: any time."""
+    return _volunteer_out(store.update_volunteer(db(), _me()["_id"], {"shifts": body["shifts"]}))
 
 
 # -- offers ------------------------------------------------------------------------------------
@@ -114,101 +138,89 @@ def set_duty(body):
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, OfferPage)
 def my_offers(args):
-    """The signed-in volunteer's pending offers (the address shows once accepted)."""
+    """The signed-in volunteer's open offers, with why they were chosen (the address shows once accepted)."""
     me = _me()
     query = {"volunteer_id": me["_id"], "status": "pending", "expires_at": {"$gt": utcnow()}}
     offers, numbers = page_of(db().offers, query, args, [("expires_at", 1), ("_id", 1)])
-    tasks = {t["_id"]: t for t in db().tasks.find({"_id": {"$in": [o["task_id"] for o in offers]}})}
-    items = []
-    for offer in offers:
-        task = tasks.get(offer["task_id"], {})
-        items.append({**offer, "id": offer["_id"], "pickup": task.get("pickup"), "items": task.get("items"),
-                      "slot_end": task.get("slot_end"),
-                      "dropoff": domain.masked_dropoff(task["dropoff"]) if task else None})
-    return {"items": items, **numbers}
+    tasks = store.tasks_by_id(db(), [t for o in offers for t in o["task_ids"]])
+    return {"items": [_offer_out(offer, tasks) for offer in offers], **numbers}
+
+
+def _offer_out(offer: dict, tasks: dict[str, dict]) -> dict:
+    """What a volunteer needs to decide: where from, what, by when, and each drop-off's building only."""
+    stops = [{"task_id": t["_id"], "items": t["items"], "dropoff": domain.masked_dropoff(t["dropoff"])}
+             for t in (tasks.get(i) for i in offer["task_ids"]) if t]
+    first = tasks.get(offer["task_id"], {})
+    return {**offer, "id": offer["_id"], "pickup": first.get("pickup"), "items": first.get("items"),
+            "slot_end": first.get("slot_end"), "dropoff": stops[0]["dropoff"] if stops else None, "stops": stops}
 
 
 @blp.route("/offers/<offer_id>/accept", methods=["POST"])
 @requires("volunteer")
 @blp.response(200, TaskSchema)
 def accept_offer(offer_id):
-    """Takes the delivery; the first valid acceptance wins."""
-    me, d, now = _me(), db(), utcnow()
-
-    def work(session):
-        offer = d.offers.find_one({"_id": offer_id, "volunteer_id": me["_id"]}, session=session)
-        if offer is None:
-            raise not_found("The offer")
-        taken = d.offers.update_one({"_id": offer_id, "status": "pending", "expires_at": {"$gt": now}},
-                                    {"$set": {"status": "accepted", "ended_at": now}}, session=session).modified_count
-        assigned = taken and d.tasks.update_one(
-            {"_id": offer["task_id"], "status": "offered", "offer.id": offer_id},
-            {"$set": {"status": "assigned", "volunteer_id": me["_id"], "assigned_at": now}},
-            session=session).modified_count
-        if not assigned:
-            raise ApiError(409, "offer_closed", "This offer is no longer open: it expired, was withdrawn or was taken.",
-                           {"offer_status": offer["status"]})
-        d.volunteers.update_one({"_id": me["_id"]}, {"$inc": {"active_tasks": 1}}, session=session)
-        store.emit(d, session, offer["task_id"], "delivery.task.assigned",
-                   {"task_id": offer["task_id"], "order_id": offer["order_id"], "volunteer_id": me["_id"]})
-        return offer["task_id"]
-
-    task_id = in_transaction(d, work)
-    return _task_out(d.tasks.find_one({"_id": task_id}), me)
+    """Takes the delivery; the first valid acceptance wins, later ones get 409."""
+    me = _me()
+    task_id = lifecycle.accept(db(), me, offer_id, utcnow())
+    return _task_out(store.task(db(), task_id), me)
 
 
 @blp.route("/offers/<offer_id>/decline", methods=["POST"])
 @requires("volunteer")
 @blp.response(200, OfferSchema)
 def decline_offer(offer_id):
-    """Says no; the task goes to the next volunteer at once."""
-    me, d, now = _me(), db(), utcnow()
-    offer = d.offers.find_one({"_id": offer_id, "volunteer_id": me["_id"]})
-    if offer is None:
-        raise not_found("The offer")
-
-    def work(session):
-        if not dispatch.pass_over(d, session, offer["task_id"], offer_id, "declined", now):
-            raise ApiError(409, "offer_closed", "This offer is no longer open.")
-        task = d.tasks.find_one({"_id": offer["task_id"]}, session=session)
-        if task["status"] == "ready":
-            dispatch.offer_next(d, session, task, now)
-
-    in_transaction(d, work)
-    return {**d.offers.find_one({"_id": offer_id}), "id": offer_id}
+    """Says no; a single offer goes to the next volunteer at once."""
+    lifecycle.decline(db(), _me(), offer_id, utcnow())
+    offer = store.offer(db(), offer_id)
+    return _offer_out(offer, store.tasks_by_id(db(), offer["task_ids"]))
 
 
 # -- tasks ---------------------------------------------------------------------------------------
 
 @blp.route("/tasks")
-@requires("volunteer", "coordinator", "admin")
+@requires("volunteer", *STAFF)
 @blp.arguments(TaskArgs, location="query")
 @blp.response(200, TaskPage)
 def list_tasks(args):
-    """A volunteer's own deliveries; the coordinator's board sees them all."""
+    """A volunteer's own deliveries; the coordinator's board sees them all (status=escalated: to assign)."""
     me = _me() if g.principal.role == "volunteer" else None
     query = {"volunteer_id": me["_id"]} if me else {}
     if "status" in args:
         query["status"] = args["status"]
     docs, numbers = page_of(db().tasks, query, args, [("created_at", -1), ("_id", 1)])
-    return {"items": [_task_out(t, me) for t in docs], **numbers}
+    return {"items": [_task_out(t, me, listed=True) for t in docs], **numbers}
 
 
-def _my_task(task_id: str) -> tuple[dict, dict | None]:
+def _task(task_id: str) -> tuple[dict, dict | None]:
+    """The task, if the caller may see it: staff see all, a volunteer only the ones they hold or held."""
     me = _me() if g.principal.role == "volunteer" else None
-    task = db().tasks.find_one({"_id": task_id})
+    task = store.task(db(), task_id)
     if task is None or (me is not None and task.get("volunteer_id") != me["_id"]):
         raise not_found("The task")
     return task, me
 
 
+def _done(task_id: str, me: dict | None) -> dict:
+    return _task_out(store.task(db(), task_id), me)
+
+
 @blp.route("/tasks/<task_id>")
-@requires("volunteer", "coordinator", "admin")
+@requires("volunteer", *STAFF)
 @blp.response(200, TaskSchema)
 def get_task(task_id):
-    """One delivery."""
-    task, me = _my_task(task_id)
-    return _task_out(task, me)
+    """One delivery; the address shows to its volunteer from acceptance until an hour after hand-over."""
+    return _task_out(*_task(task_id))
+
+
+@blp.route("/tasks/<task_id>/assign", methods=["POST"])
+@requires(*STAFF)
+@blp.arguments(AssignIn)
+@blp.response(200, TaskSchema)
+def assign(body, task_id):
+    """The coordinator gives a task nobody holds (typically one on the board) to a volunteer by hand."""
+    task, _ = _task(task_id)
+    lifecycle.assign(db(), g.principal, task, body["volunteer_id"], utcnow())
+    return _done(task_id, None)
 
 
 @blp.route("/tasks/<task_id>/pickup", methods=["POST"])
@@ -217,51 +229,22 @@ def get_task(task_id):
 @blp.response(200, TaskSchema)
 def pickup(body, task_id):
     """Confirms pickup with the code the provider gives."""
-    task, me = _my_task(task_id)
-    if body["code"] != task["codes"]["pickup"]:
-        raise invalid("code", "this is not the pickup code for this order; ask the provider's staff again")
-    d, now = db(), utcnow()
-
-    def work(session):
-        if not d.tasks.update_one({"_id": task_id, "status": "assigned", "volunteer_id": me["_id"]},
-                                  {"$set": {"status": "picked_up", "picked_up_at": now}},
-                                  session=session).modified_count:
-            raise ApiError(409, "illegal_transition", f"This delivery is {task['status']}; it cannot be picked up now.",
-                           {"current_status": task["status"]})
-        store.emit(d, session, task_id, "delivery.task.picked_up",
-                   {"task_id": task_id, "order_id": task["order_id"], "volunteer_id": me["_id"]})
-
-    in_transaction(d, work)
-    return _task_out(d.tasks.find_one({"_id": task_id}), me)
+    task, me = _task(task_id)
+    lifecycle.pick_up(db(), me, task, body["code"], utcnow())
+    return _done(task_id, me)
 
 
 @blp.route("/tasks/<task_id>/deliver", methods=["POST"])
-@requires("volunteer")
-@blp.arguments(CodeIn)
+@requires("volunteer", *STAFF)
+@blp.arguments(HandOverIn)
 @blp.response(200, TaskSchema)
 def deliver(body, task_id):
-    """Confirms hand-over with the resident's 4-digit code; credits the volunteer's minutes."""
-    task, me = _my_task(task_id)
-    if body["code"] != task["codes"]["handover"]:
-        raise invalid("code", "this is not the resident's code; ask them to read it from their order")
-    d, now = db(), utcnow()
-    minutes = domain.served_minutes(task.get("assigned_at") or now, now)
-
-    def work(session):
-        if not d.tasks.update_one({"_id": task_id, "status": "picked_up", "volunteer_id": me["_id"]},
-                                  {"$set": {"status": "delivered", "delivered_at": now, "minutes": minutes}},
-                                  session=session).modified_count:
-            raise ApiError(409, "illegal_transition", f"This delivery is {task['status']}; it cannot be handed over now.",
-                           {"current_status": task["status"]})
-        d.volunteers.update_one({"_id": me["_id"]}, {"$inc": {"active_tasks": -1, "served_minutes": minutes}},
-                                session=session)
-        d.hours.insert_one({"_id": f"hrs:{task_id}", "volunteer_id": me["_id"], "task_id": task_id,
-                            "date": now.date().isoformat(), "minutes": minutes, "at": now}, session=session)
-        store.emit(d, session, task_id, "delivery.task.delivered",
-                   {"task_id": task_id, "order_id": task["order_id"], "volunteer_id": me["_id"], "minutes": minutes})
-
-    in_transaction(d, work)
-    return _task_out(d.tasks.find_one({"_id": task_id}), me)
+    """Hand-over with the resident's 4-digit code (or a coordinator's override with a reason); credits minutes."""
+    task, me = _task(task_id)
+    if g.principal.role == "volunteer" and "override_reason" in body:
+        raise forbidden("Only the coordinator can confirm a hand-over without the resident's code.")
+    lifecycle.hand_over(db(), g.principal, task, body.get("code"), body.get("override_reason"), utcnow())
+    return _done(task_id, me)
 
 
 @blp.route("/tasks/<task_id>/fail", methods=["POST"])
@@ -269,21 +252,64 @@ def deliver(body, task_id):
 @blp.arguments(FailIn)
 @blp.response(200, TaskSchema)
 def fail(body, task_id):
-    """Reports that the delivery cannot be completed, and why; the coordinator takes it from there."""
-    task, me = _my_task(task_id)
-    d, now = db(), utcnow()
+    """Reports why the delivery cannot be completed; nobody_answers starts a welfare check instead."""
+    task, me = _task(task_id)
+    lifecycle.fail(db(), me, task, body["reason"], body["note"], utcnow())
+    return _done(task_id, me)
 
-    def work(session):
-        if not d.tasks.update_one({"_id": task_id, "status": {"$in": ["assigned", "picked_up"]},
-                                   "volunteer_id": me["_id"]},
-                                  {"$set": {"status": "failed", "failed_at": now, "failure": body}},
-                                  session=session).modified_count:
-            raise ApiError(409, "illegal_transition", f"This delivery is {task['status']}; it cannot fail now.",
-                           {"current_status": task["status"]})
-        d.volunteers.update_one({"_id": me["_id"]}, {"$inc": {"active_tasks": -1}}, session=session)
-        store.emit(d, session, task_id, "delivery.task.failed",
-                   {"task_id": task_id, "order_id": task["order_id"], "volunteer_id": me["_id"],
-                    "reason": body["reason"]})
 
-    in_transaction(d, work)
-    return _task_out(d.tasks.find_one({"_id": task_id}), me)
+@blp.route("/tasks/<task_id>/welfare", methods=["POST"])
+@requires("volunteer", *STAFF)
+@blp.arguments(WelfareIn)
+@blp.response(200, TaskSchema)
+def welfare(body, task_id):
+    """Records what became of a resident who did not answer the door, and closes the welfare check."""
+    task, me = _task(task_id)
+    lifecycle.close_welfare_check(db(), g.principal, task, body["outcome"], body["note"], utcnow())
+    return _done(task_id, me)
+
+
+# -- served hours --------------------------------------------------------------------------------
+
+def _month(args: dict) -> list[dict]:
+    """A volunteer sees their own month; staff see everyone's, or one volunteer's."""
+    volunteer_id = _me()["_id"] if g.principal.role == "volunteer" else args.get("volunteer_id")
+    return store.hours_of_month(db(), args["month"], volunteer_id)
+
+
+@blp.route("/hours")
+@requires("volunteer", *STAFF)
+@blp.arguments(MonthArgs, location="query")
+@blp.response(200, MonthSchema)
+def month_hours(args):
+    """Minutes served in a month: totals per volunteer and one entry per delivered task."""
+    entries = _month(args)
+    totals = hours.month_totals(entries)
+    names = store.volunteer_names(db(), list(totals))
+    return {"month": args["month"], "totals": [{**t, "name": names.get(v)} for v, t in sorted(totals.items())],
+            "entries": [{**e, "id": e["_id"]} for e in entries]}
+
+
+@blp.route("/hours/export")
+@requires(*STAFF)
+@blp.arguments(MonthArgs, location="query")
+@blp.response(200, content_type="text/csv")
+def export_hours(args):
+    """The residents' committee's CSV of a month: volunteer, date, task, minutes."""
+    entries = _month(args)
+    body = hours.csv_text(entries, store.volunteer_names(db(), sorted({e["volunteer_id"] for e in entries})))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="volunteer-hours-{args["month"]}.csv"'})
+
+
+@blp.route("/hours/<entry_id>/corrections", methods=["POST"])
+@requires(*STAFF)
+@blp.arguments(CorrectionIn)
+@blp.response(200, HoursEntrySchema)
+def correct_hours(body, entry_id):
+    """A coordinator corrects an entry's minutes, with a reason; the entry keeps every correction."""
+    entry = store.hours_entry(db(), entry_id)
+    if entry is None:
+        raise not_found("The hours entry")
+    lifecycle.correct_hours(db(), g.principal, entry, body["minutes"], body["reason"], utcnow())
+    return {**store.hours_entry(db(), entry_id), "id": entry_id}

@@ -1,9 +1,15 @@
-"""The dispatcher: offers each ready task to the nearest eligible volunteer, one at a time,
-with a timer; a refusal or a timeout passes it to the next. (Optimal assignment, batching
-and the full offer ladder come with the delivery issue.)"""
+"""The dispatcher: every few seconds (and at once when a meal is ready or an offer is declined)
+it ends lapsed offers, then moves every task nobody holds one rung along the offer ladder.
+
+Single offers of a round are planned together: tasks that can travel together are batched
+(batching.py), then one exact assignment of trips to volunteers (costs.py, assignment.py), so
+two trips never chase the same volunteer. Each offer records its cost terms: why this
+volunteer. `now` is a parameter throughout so that tests can walk the ladder in seconds.
+"""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pymongo.client_session import ClientSession
@@ -14,57 +20,167 @@ from linli.config import settings
 from linli.db import in_transaction
 from linli.ids import iso, new_id, utcnow
 
-from . import store
+from . import assignment, batching, costs, domain, ladder, store
 
 log = logging.getLogger("delivery.dispatch")
 
-
-def offer_next(db: Database, session: ClientSession, task: dict, now: datetime) -> dict | None:
-    """Offers a ready task to the nearest eligible volunteer; None when nobody is available now."""
-    volunteer = store.nearest_volunteer(db, session, task)
-    if volunteer is None:
-        return None
-    expires_at = now + timedelta(seconds=settings().offer_timeout_seconds)
-    offer = {"_id": new_id("off"), "task_id": task["_id"], "order_id": task["order_id"],
-             "volunteer_id": volunteer["_id"], "status": "pending", "expires_at": expires_at,
-             "distance_m": round(volunteer["distance_m"], 1), "created_at": now,
-             "why": {"rule": "nearest eligible volunteer to the pickup", "distance_m": round(volunteer["distance_m"], 1)}}
-    moved = db.tasks.update_one(
-        {"_id": task["_id"], "status": "ready"},
-        {"$set": {"status": "offered", "offer": {"id": offer["_id"], "volunteer_id": volunteer["_id"],
-                                                 "expires_at": expires_at}},
-         "$inc": {"offers_made": 1}}, session=session).modified_count
-    if not moved:
-        return None
-    db.offers.insert_one(offer, session=session)
-    store.emit(db, session, task["_id"], "delivery.task.offered", {
-        "task_id": task["_id"], "order_id": task["order_id"], "offer_id": offer["_id"],
-        "volunteer_id": volunteer["_id"], "expires_at": iso(expires_at), "distance_m": offer["distance_m"]})
-    return offer
+# With more trips than volunteers, an exact assignment alone would pick the easiest trips and
+# leave the far ones for ever; the matrix holds only the most urgent trips (soonest slot end),
+# at most this many per volunteer, which also keeps it small.
+URGENT_TRIPS_PER_VOLUNTEER = 2
 
 
-def pass_over(db: Database, session: ClientSession, task_id: str, offer_id: str, why: str, now: datetime) -> bool:
-    """Ends a pending offer (declined or timed out) and puts the task back to ready for the next volunteer."""
-    offer = db.offers.find_one({"_id": offer_id}, session=session)
-    if offer is None or db.offers.update_one({"_id": offer_id, "status": "pending"},
-                                             {"$set": {"status": why, "ended_at": now}},
-                                             session=session).modified_count == 0:
-        return False
-    db.tasks.update_one({"_id": task_id, "status": "offered", "offer.id": offer_id},
-                        {"$set": {"status": "ready", "offer": None},
-                         "$addToSet": {"passed_over": offer["volunteer_id"]}}, session=session)
+@dataclass
+class Step:
+    tasks: list[dict]  # in stop order; one task unless batched
+    rung: str
+    why: str
+    offers: list[tuple[costs.VolunteerView, costs.Terms]] = field(default_factory=list)
+
+
+class TaskMovedOn(Exception):
+    """A task of a batch was taken or changed meanwhile: the whole batch's offer is not made."""
+
+
+def _point(place: dict) -> tuple[float, float]:
+    return place["location"]["lng"], place["location"]["lat"]
+
+
+def job(tasks: list[dict]) -> tuple[costs.Job, list[dict]]:
+    """The trip for `tasks` (same pickup), and the tasks in the order the volunteer drops them off."""
+    pickup = _point(tasks[0]["pickup"])
+    ordered = [tasks[i] for i in batching.stop_order(pickup, [_point(t["dropoff"]) for t in tasks])]
+    return costs.Job(
+        id=ordered[0]["_id"], pickup=pickup, stops=tuple(_point(t["dropoff"]) for t in ordered),
+        community_id=ordered[0]["dropoff"]["community_id"],
+        resident_ids=frozenset(t["resident_id"] for t in ordered if t.get("resident_id")),
+        passed_over=frozenset(v for t in ordered for v in t.get("passed_over") or ())), ordered
+
+
+def volunteer_views(db: Database, tasks: list[dict], now: datetime,
+                    session: ClientSession | None = None) -> list[costs.VolunteerView]:
+    """Everyone who could take one of `tasks` now, with their room, today's count and the residents they know."""
+    docs = store.available_volunteers(db, sorted({t["dropoff"]["community_id"] for t in tasks}), session)
+    docs = [d for d in docs if domain.on_shift(d.get("shifts") or [], now)]
+    ids = [d["_id"] for d in docs]
+    pending = store.pending_offer_counts(db, ids, session)
+    done = store.delivered_since(db, ids, domain.local_day_start(now), session)
+    served = store.residents_served(db, ids, sorted({t["resident_id"] for t in tasks if t.get("resident_id")}), session)
+    return [costs.VolunteerView(
+        id=d["_id"], location=tuple(d["location"]["coordinates"]), vehicle=d["vehicle"],
+        community_ids=frozenset(d["community_ids"]),
+        room=d["max_tasks"] - d.get("active_tasks", 0) - pending.get(d["_id"], 0),
+        done_today=done.get(d["_id"], 0), served_residents=frozenset(served.get(d["_id"], ()))) for d in docs]
+
+
+def plan(tasks: list[dict], volunteers: list[costs.VolunteerView], now: datetime, batch: bool = True) -> list[Step]:
+    """The round's decisions for tasks nobody holds (no I/O): who gets an offer, who goes to the board."""
+    steps, singles, broadcasts = [], [], []
+    for task in tasks:
+        rung, why = ladder.rung(task, now)
+        if rung == ladder.ESCALATE:
+            steps.append(Step([task], rung, why))
+        else:
+            (singles if rung == ladder.SINGLE else broadcasts).append((task, why))
+    offered: set[str] = set()
+    if singles and volunteers:
+        why_of = {t["_id"]: why for t, why in singles}
+        # A batch is never bigger than the roomiest volunteer could carry.
+        largest = min(batching.BATCH_MAX, max(v.room for v in volunteers)) if batch else 1
+        groups = sorted(batching.group([t for t, _ in singles], max(1, largest)),
+                        key=lambda g: min(t["slot_end"] for t in g))
+        trips = [job(g) for g in groups[:URGENT_TRIPS_PER_VOLUNTEER * len(volunteers)]]
+        matrix = costs.cost_matrix([j for j, _ in trips], volunteers)
+        for i, k in assignment.assign(matrix.cost, assignment.local(matrix.allowed, matrix.to_pickup_m)):
+            trip, ordered = trips[i]
+            steps.append(Step(ordered, ladder.SINGLE, why_of[ordered[0]["_id"]],
+                              [(volunteers[k], costs.terms(trip, volunteers[k]))]))
+            offered.add(volunteers[k].id)
+    for task, why in broadcasts:
+        trip, _ = job([task])
+        near = sorted(((v, costs.terms(trip, v)) for v in volunteers if v.id not in offered and costs.eligible(trip, v)),
+                      key=lambda pair: pair[1].total)
+        near = [(v, t) for v, t in near if t.to_pickup_m <= ladder.BROADCAST_REACH_M][:ladder.BROADCAST_MAX_VOLUNTEERS]
+        if near:
+            steps.append(Step([task], ladder.BROADCAST, why, near))
+        else:
+            steps.append(Step([task], ladder.ESCALATE, "no eligible volunteer is near enough for an open call"))
+    return steps
+
+
+def carry_out(db: Database, session: ClientSession, step: Step, now: datetime) -> bool:
+    """Writes one step: the tasks' conditional moves, the offers and their events. False if a task moved on."""
+    if step.rung == ladder.ESCALATE:
+        [task] = step.tasks
+        if not store.escalate(db, session, task, step.why, now):
+            return False
+        store.emit(db, session, task["_id"], "delivery.task.escalated",
+                   {"task_id": task["_id"], "order_id": task["order_id"], "reason": step.why,
+                    "community_id": task["dropoff"]["community_id"], "slot_end": iso(task["slot_end"])})
+        return True
+    round_id, expires_at = new_id("rnd"), now + timedelta(seconds=settings().offer_timeout_seconds)
+    task_ids = [t["_id"] for t in step.tasks]
+    offers = [{"_id": new_id("off"), "task_id": task_ids[0], "task_ids": task_ids,
+               "order_ids": [t["order_id"] for t in step.tasks], "order_id": step.tasks[0]["order_id"],
+               "round": round_id, "mode": step.rung, "volunteer_id": volunteer.id, "status": "pending",
+               "expires_at": expires_at, "distance_m": round(terms.to_pickup_m, 1), "created_at": now,
+               "why": {"rung": step.why, **terms.as_dict()}} for volunteer, terms in step.offers]
+    summary = {"round": round_id, "mode": step.rung, "expires_at": expires_at, "task_ids": task_ids,
+               "volunteer_ids": [o["volunteer_id"] for o in offers]}
+    for n, task in enumerate(step.tasks):
+        if not store.put_on_offer(db, session, task, summary, ladder.climbed(task, step.rung)):
+            if n:
+                raise TaskMovedOn(task["_id"])
+            return False
+    store.insert_offers(db, session, offers)
+    for task in step.tasks:
+        for offer in offers:
+            store.emit(db, session, task["_id"], "delivery.task.offered", {
+                "task_id": task["_id"], "order_id": task["order_id"], "offer_id": offer["_id"], "mode": step.rung,
+                "volunteer_id": offer["volunteer_id"], "expires_at": iso(expires_at),
+                "distance_m": offer["distance_m"], "batch_size": len(task_ids)})
     return True
 
 
-def dispatch_round(db: Database) -> int:
-    """Expires overdue offers, then offers every ready task it can; returns offers made."""
-    now = utcnow()
-    for task in db.tasks.find({"status": "offered", "offer.expires_at": {"$lte": now}}):
-        in_transaction(db, lambda s, t=task: pass_over(db, s, t["_id"], t["offer"]["id"], "expired", now))
-    made = 0
-    for task in db.tasks.find({"status": "ready"}).sort("slot_end", 1).limit(200):
-        if in_transaction(db, lambda s, t=task: offer_next(db, s, t, now)) is not None:
-            made += 1
-    if made:
-        logs.log(log, logging.INFO, "offers made", count=made)
-    return made
+def end_round(db: Database, session: ClientSession, task: dict, passed_over: list[str]) -> bool:
+    """Nobody took the task's offers: back to the ladder, without the volunteers who passed it by."""
+    return store.end_round(db, session, task, passed_over, "ready" if task.get("meal_ready") else "waiting")
+
+
+def lapse(db: Database, session: ClientSession, task: dict, now: datetime) -> bool:
+    store.close_round(db, session, task["offer"]["round"], "expired", now)
+    return end_round(db, session, task, task["offer"]["volunteer_ids"])
+
+
+def dispatch_task(db: Database, session: ClientSession, task_id: str, now: datetime) -> Step | None:
+    """One task, inside the caller's transaction: when its meal turns ready or its offer is declined."""
+    task = store.task(db, task_id, session)
+    if task is None or task.get("offer") is not None or not ladder.is_candidate(task, now):
+        return None
+    steps = plan([task], volunteer_views(db, [task], now, session), now)
+    for step in steps:
+        carry_out(db, session, step, now)
+    return steps[0] if steps else None
+
+
+def _commit(db: Database, step: Step, now: datetime) -> bool:
+    try:
+        return in_transaction(db, lambda s: carry_out(db, s, step, now))
+    except TaskMovedOn:
+        return False  # the rest of the batch goes round again next time
+
+
+def dispatch_round(db: Database, now: datetime | None = None) -> list[Step]:
+    """Ends lapsed offers, then plans every open task at once; each step commits on its own."""
+    now = now or utcnow()
+    for task in store.lapsed_offers(db, now):
+        in_transaction(db, lambda s, t=task: lapse(db, s, t, now))
+    tasks = [t for t in store.candidate_tasks(db, now + ladder.LEAD_TIME) if ladder.is_candidate(t, now)]
+    if not tasks:
+        return []
+    done = [step for step in plan(tasks, volunteer_views(db, tasks, now), now) if _commit(db, step, now)]
+    if done:
+        logs.log(log, logging.INFO, "dispatch round", offers=sum(len(s.offers) for s in done),
+                 batched=sum(len(s.tasks) for s in done if len(s.tasks) > 1),
+                 escalated=sum(1 for s in done if s.rung == ladder.ESCALATE))
+    return done

@@ -1,4 +1,7 @@
-"""Delivery's event handlers: a task for each paid delivered order, dispatch when it is ready."""
+"""Delivery's event handlers: a task for each paid delivered order, dispatch when it is ready,
+and the task closed when the order is cancelled. Each runs inside linli.consumer.apply_once's
+transaction, and each is written to change nothing when its event comes twice. Reviews of
+volunteers arrive from catalog and make their average rating."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,51 +11,64 @@ from pymongo.database import Database
 
 from linli.ids import new_id, utcnow
 
-from . import dispatch, store
+from . import dispatch, domain, store
 
 
 def on_order_paid(db: Database, session: ClientSession, event: dict) -> None:
     data = event["data"]
     if data["fulfilment"] != "delivered":
         return
-    if db.tasks.find_one({"order_id": data["order_id"]}, {"_id": 1}, session=session):
+    if store.task_of_order(db, data["order_id"], session):
         return
     task = {
-        "_id": new_id("tsk"), "order_id": data["order_id"], "status": "waiting",
+        "_id": new_id("tsk"), "order_id": data["order_id"], "status": "waiting", "meal_ready": False,
+        "resident_id": data["resident_id"], "provider_id": data["provider_id"],
         "pickup": data["pickup"], "dropoff": data["dropoff"], "items": data["items"],
         "slot_start": datetime.fromisoformat(data["slot_start"]), "slot_end": datetime.fromisoformat(data["slot_end"]),
         "codes": {"pickup": data["pickup_code"], "handover": data["handover_code"]},
-        "volunteer_id": None, "offer": None, "offers_made": 0, "passed_over": [], "created_at": utcnow(),
+        "volunteer_id": None, "offer": None, "offers_made": 0, "ladder": {"singles": 0, "broadcasts": 0},
+        "passed_over": [], "created_at": utcnow(),
     }
-    db.tasks.insert_one(task, session=session)
+    store.insert_task(db, session, task)
     store.emit(db, session, task["_id"], "delivery.task.created", {"task_id": task["_id"], "order_id": task["order_id"]})
 
 
 def on_order_ready(db: Database, session: ClientSession, event: dict) -> None:
     order_id = event["data"]["order_id"]
-    task = db.tasks.find_one({"order_id": order_id}, session=session)
+    task = store.task_of_order(db, order_id, session)
     if task is None:
         raise LookupError(f"no task yet for order {order_id}")  # paid not handled yet: retried later
-    if db.tasks.update_one({"_id": task["_id"], "status": "waiting"}, {"$set": {"status": "ready", "ready_at": utcnow()}},
-                           session=session).modified_count:
-        dispatch.offer_next(db, session, {**task, "status": "ready"}, utcnow())
+    now = utcnow()
+    store.mark_meal_ready(db, session, task["_id"], now)
+    if store.move_task(db, session, task["_id"], "waiting", {"$set": {"status": "ready"}}):
+        dispatch.dispatch_task(db, session, task["_id"], now)
 
 
 def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> None:
-    order_id = event["data"]["order_id"]
-    task = db.tasks.find_one({"order_id": order_id}, session=session)
-    if task is None or task["status"] not in ("waiting", "ready", "offered", "assigned"):
+    task = store.task_of_order(db, event["data"]["order_id"], session)
+    if task is None or task["status"] not in domain.UNHELD_STATES + domain.HELD_STATES:
         return
-    db.tasks.update_one({"_id": task["_id"]}, {"$set": {"status": "cancelled", "cancelled_at": utcnow()}},
-                        session=session)
-    db.offers.update_many({"task_id": task["_id"], "status": "pending"}, {"$set": {"status": "withdrawn"}},
-                          session=session)
-    if task.get("volunteer_id"):
-        db.volunteers.update_one({"_id": task["volunteer_id"]}, {"$inc": {"active_tasks": -1}}, session=session)
+    now = utcnow()
+    if not store.move_task(db, session, task["_id"], task["status"],
+                           {"$set": {"status": "cancelled", "cancelled_at": now, "offer": None}}):
+        return
+    store.withdraw_offers(db, session, [task["_id"]], now)
+    if task["status"] in domain.HELD_STATES:
+        store.change_load(db, session, task["volunteer_id"], -1)
+
+
+def on_review_posted(db: Database, session: ClientSession, event: dict) -> None:
+    """A resident's stars for the volunteer who carried the meal; kept with the date catalog lets it show."""
+    data = event["data"]
+    if data["direction"] == "resident_to_volunteer":
+        store.keep_rating(db, session, {"_id": data["review_id"], "volunteer_id": data["subject_id"],
+                                        "order_id": data["order_id"], "stars": data["stars"],
+                                        "visible_from": datetime.fromisoformat(data["visible_from"])})
 
 
 HANDLERS = {
     "orders.order.paid": on_order_paid,
     "orders.order.ready": on_order_ready,
     "orders.order.cancelled": on_order_cancelled,
+    "catalog.review.posted": on_review_posted,
 }

@@ -1,0 +1,101 @@
+"""Listing rules, without I/O: status moves, price tiers, whole-listing checks, edits as new versions,
+and the fields search reads (tokens, open days) derived from what the provider wrote."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import geo, schedule, tokens
+from .domain import LISTING_MOVES, RuleViolation
+
+
+def check_status_move(current: str, wanted: str) -> None:
+    if wanted != current and wanted not in LISTING_MOVES[current]:
+        allowed = ", ".join(LISTING_MOVES[current]) or "nothing (it is final)"
+        raise RuleViolation("status", f"a {current} listing can move to {allowed}, not {wanted}")
+
+
+def check_tiers(price_fen: int, tiers: list[dict]) -> None:
+    """Each tier: what the resident pays plus the funders' shares is exactly the base price."""
+    tags = set()
+    for i, tier in enumerate(tiers):
+        if tier["tag"] in tags:
+            raise RuleViolation(f"tiers.{i}.tag", f"two tiers are for {tier['tag']!r}")
+        tags.add(tier["tag"])
+        funders = [s["funder"] for s in tier["shares"]]
+        if len(set(funders)) != len(funders):
+            raise RuleViolation(f"tiers.{i}.shares", "name each funder once")
+        paid = tier["resident_pays_fen"] + sum(s["amount_fen"] for s in tier["shares"])
+        if paid != price_fen:
+            raise RuleViolation(
+                f"tiers.{i}.shares",
+                f"the resident's {tier['resident_pays_fen']} fen and the shares add up to {paid} fen, "
+                f"not the price of {price_fen} fen")
+
+
+def check_communities(communities: list[str], provider_communities: list[str]) -> None:
+    outside = sorted(set(communities) - set(provider_communities))
+    if outside:
+        raise RuleViolation("community_ids", f"your profile does not serve {', '.join(outside)}")
+
+
+def check_listing(listing: dict, provider_communities: list[str]) -> None:
+    """Every rule a whole listing keeps, at creation and after every edit."""
+    if listing["fulfilment"] == "delivered" and not listing["slots"]:
+        raise RuleViolation("slots", "a delivered listing needs at least one slot with a capacity")
+    schedule.check_slots(listing["slots"])
+    schedule.check_exceptions(listing.get("exceptions", []), listing["slots"])
+    check_tiers(listing["price_fen"], listing.get("tiers", []))
+    check_communities(listing["community_ids"], provider_communities)
+
+
+def derived(listing: dict) -> dict:
+    """The fields search reads, recomputed from the listing on every write."""
+    return {
+        "search_tokens": tokens.index_tokens(listing["title"], listing.get("description", ""),
+                                             " ".join(listing.get("tags", []))),
+        "open_days": schedule.open_days(listing["slots"]),
+        "closed_dates": schedule.closed_dates(listing["slots"], listing.get("exceptions", [])),
+        "geo_cells": geo.cells_of(listing.get("location"), listing["category"]),
+    }
+
+
+def new_listing(body: dict, *, listing_id: str, provider: dict, timezone: str, now: datetime) -> dict:
+    listing = {"_id": listing_id, "provider_id": provider["_id"], "version": 1, "status": "published",
+               "tiers": [], "tags": [], "photos": [], "exceptions": [], **body,
+               "timezone": timezone, "location": provider["location"],
+               "provider_active": provider.get("status") == "verified",
+               "rating": provider.get("rating", {"average": None, "count": 0}),
+               "created_at": now, "updated_at": now}
+    check_listing(listing, provider["community_ids"])
+    return {**listing, **derived(listing)}
+
+
+def edited(listing: dict, patch: dict, provider_communities: list[str], now: datetime) -> dict:
+    """The next version of a listing after a provider's edit; the old one is kept by the caller."""
+    if "status" in patch:
+        check_status_move(listing["status"], patch["status"])
+    if listing["status"] == "withdrawn":
+        raise RuleViolation("status", "a withdrawn listing cannot be changed")
+    after = {**listing, **patch, "version": listing["version"] + 1, "updated_at": now}
+    check_listing(after, provider_communities)
+    return {**after, **derived(after)}
+
+
+def publicly_visible(listing: dict) -> bool:
+    """What anyone may open: offers on sale or paused, of a provider in good standing."""
+    return listing.get("status") in ("published", "paused") and listing.get("provider_active", False)
+
+
+def event_for(before: dict | None, after: dict) -> str:
+    """Which event an edit is: publishing, withdrawing, or any other change."""
+    if after["status"] == "withdrawn":
+        return "catalog.listing.withdrawn"
+    if after["status"] == "published" and (before is None or before["status"] != "published"):
+        return "catalog.listing.published"
+    return "catalog.listing.updated"
+
+
+def event_data(listing: dict) -> dict:
+    return {"listing_id": listing["_id"], "provider_id": listing["provider_id"], "version": listing["version"],
+            "status": listing["status"], "category": listing["category"], "title": listing["title"],
+            "price_fen": listing["price_fen"], "community_ids": listing["community_ids"]}

@@ -1,0 +1,41 @@
+"""Served hours (no I/O): one entry per delivered task, monthly totals, the committee's CSV.
+
+The Ministry of Civil Affairs' rules for volunteer records ask for records that are true,
+complete, timely and correctable: an entry is written at hand-over, in the same transaction,
+and a correction never overwrites silently; it is appended to the entry's `corrections`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from . import domain
+
+CSV_COLUMNS = ("volunteer", "date", "task", "minutes")
+
+
+def entry(task_id: str, volunteer_id: str, minutes: int, at: datetime) -> dict:
+    day = domain.local_date(at)
+    return {"_id": f"hrs:{task_id}", "volunteer_id": volunteer_id, "task_id": task_id, "date": day, "month": day[:7],
+            "minutes": minutes, "credited_minutes": minutes, "at": at, "corrections": []}
+
+
+def month_totals(entries: list[dict]) -> dict[str, dict]:
+    """Per volunteer: minutes and tasks of the month."""
+    totals: dict[str, dict] = {}
+    for e in entries:
+        t = totals.setdefault(e["volunteer_id"], {"volunteer_id": e["volunteer_id"], "minutes": 0, "tasks": 0})
+        t["minutes"] += e["minutes"]
+        t["tasks"] += 1
+    return totals
+
+
+def csv_text(entries: list[dict], names: dict[str, str]) -> str:
+    """volunteer, date, task, minutes: one line per delivered task, named as the committee knows them."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        writer.writerow((names.get(e["volunteer_id"], e["volunteer_id"]), e["date"], e["task_id"], e["minutes"]))
+    return out.getvalue()

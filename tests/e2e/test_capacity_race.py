@@ -1,0 +1,58 @@
+"""200 residents' orders race for a slot of 40 portions through the gateway: exactly 40 hold a
+portion, 160 are turned away with a reason a person can read, and no counter goes below zero."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from devstack.client import Client, new_key
+from tests.conftest import eventually
+from tests.e2e.conftest import PASSWORD
+
+HOME = {"lng": 121.5588, "lat": 31.1765}
+ORDERS = 200
+CAPACITY = 40
+
+
+def test_two_hundred_orders_for_forty_portions(stack, staff):
+    admin, coordinator = staff
+    api = Client(stack.url())
+    admin.request("POST", "/api/v1/catalog/communities", json={"id": "race", "name": "R", "center": HOME},
+                  expect=(201, 409))
+    canteen = api.register("race_canteen", PASSWORD, "Race canteen", "provider")
+    profile = canteen.post("/api/v1/catalog/providers", {
+        "name": "Race canteen", "kind": "hospital_canteen", "phone": "021-5888 0001", "address": "1 Road",
+        "location": HOME, "community_ids": ["race"]}, expect=201)
+    coordinator.post(f"/api/v1/catalog/providers/{profile['id']}/verify", expect=200)
+    listing = canteen.post("/api/v1/catalog/listings", {
+        "title": "Race lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1500,
+        "community_ids": ["race"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30",
+                                              "capacity": CAPACITY}]}, expect=201)
+    residents = [api.register(f"racer{i}", PASSWORD, f"Racer {i}", "resident") for i in range(20)]
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).date().isoformat()
+
+    def place(i: int) -> tuple[Client, str]:
+        who = residents[i % len(residents)]
+        order = who.post("/api/v1/orders", {
+            "listing_id": listing["id"], "quantity": 1, "slot_date": day, "slot": "lunch",
+            "address": {"community_id": "race", "building": str(i), "room": "1", "contact_name": "R",
+                        "phone": "139 0000 0000", "location": HOME}}, expect=201, idempotency_key=new_key())
+        return who, order["id"]
+
+    with ThreadPoolExecutor(16) as pool:
+        placed = list(pool.map(place, range(ORDERS)))
+    assert len({order_id for _, order_id in placed}) == ORDERS
+
+    def outcomes():
+        seen = [who.get(f"/api/v1/orders/{order_id}") for who, order_id in placed]
+        return None if any(o["status"] == "placed" for o in seen) else seen
+
+    final = eventually(outcomes, timeout=90, interval=1, what="catalog to answer all 200 orders")
+    held = [o for o in final if o["status"] == "awaiting_payment"]
+    turned_away = [o for o in final if o["status"] == "cancelled"]
+    assert (len(held), len(turned_away)) == (CAPACITY, ORDERS - CAPACITY)
+    assert all("fully booked" in o["cancel_reason"] or "only" in o["cancel_reason"] for o in turned_away), \
+        {o["cancel_reason"] for o in turned_away}
+    left = api.get(f"/api/v1/catalog/listings/{listing['id']}/availability?date={day}")
+    assert [s["remaining"] for s in left["slots"]] == [0]

@@ -1,0 +1,95 @@
+"""Proof of pickup and hand-over, failures, the welfare check, and who sees the resident's address."""
+from __future__ import annotations
+
+from tests.integration.test_delivery_town import near_canteen, town  # noqa: F401  (fixture)
+
+CONTACT = {"name": "Wang Jun (son)", "phone": "137 0000 1111"}
+
+
+def _accepted(town, name="v", **order):
+    volunteer_id, who = town.volunteer(name, near_canteen(100))
+    task = town.order(**order)
+    [offer] = town.offers(who)
+    town.call("POST", f"/offers/{offer['id']}/accept", who)
+    return task["_id"], volunteer_id, who
+
+
+def test_an_unassigned_volunteer_never_sees_the_address_and_lists_always_mask_it(town):
+    _, bystander = town.volunteer("bystander", near_canteen(900))
+    task_id, _, who = _accepted(town)
+    mine = town.call("GET", f"/tasks/{task_id}", who)
+    assert mine["dropoff"]["room"] == "301" and mine["dropoff"]["phone"] == "139 1234 5678"
+    assert "codes" not in mine
+    assert town.call("GET", f"/tasks/{task_id}", bystander, expect=404)["error"]["code"] == "not_found"
+    assert town.call("GET", "/tasks", bystander)["items"] == []
+    for lister in (who, town.coordinator):
+        [listed] = town.call("GET", "/tasks", lister)["items"]
+        assert "room" not in listed["dropoff"] and "phone" not in listed["dropoff"]
+    assert town.call("GET", f"/tasks/{task_id}", town.coordinator)["dropoff"]["phone"] == "139 1234 5678"
+
+
+def test_pickup_needs_the_providers_code_and_hand_over_the_residents(town):
+    task_id, volunteer_id, who = _accepted(town)
+    wrong = town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "000000"}, expect=422)
+    assert "code" in wrong["error"]["details"]
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    assert town.call("POST", f"/tasks/{task_id}/deliver", who, {}, expect=422)["error"]["details"].keys() == {"code"}
+    assert "code" in town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "9999"}, expect=422)["error"]["details"]
+    done = town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "1357"})
+    assert done["status"] == "delivered" and done["minutes"] >= 1 and done["dropoff"]["room"] == "301"
+    assert town.events("delivery.task.delivered")[0]["volunteer_id"] == volunteer_id
+    me = town.call("GET", "/volunteers/me", who)
+    assert me["active_tasks"] == 0 and me["served_minutes"] == done["minutes"]
+
+
+def test_only_the_coordinator_overrides_the_code_and_must_say_why(town):
+    task_id, volunteer_id, who = _accepted(town)
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    refused = town.call("POST", f"/tasks/{task_id}/deliver", who, {"override_reason": "she lost her phone"}, expect=403)
+    assert refused["error"]["code"] == "forbidden"
+    unexplained = town.call("POST", f"/tasks/{task_id}/deliver", town.coordinator, {}, expect=422)
+    assert "override_reason" in unexplained["error"]["details"]
+    done = town.call("POST", f"/tasks/{task_id}/deliver", town.coordinator,
+                     {"override_reason": "Auntie Wang lost her phone; I called her and she has the meal"})
+    assert done["status"] == "delivered"
+    assert town.task(task_id)["handover"]["by"] == "override"
+    assert town.events("delivery.task.delivered")[0]["volunteer_id"] == volunteer_id
+
+
+def test_nobody_answering_starts_a_welfare_check_the_coordinator_is_alerted_to(town):
+    task_id, volunteer_id, who = _accepted(town, emergency_contact=CONTACT)
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    waiting = town.call("POST", f"/tasks/{task_id}/fail", who, {"reason": "nobody_answers", "note": "knocked twice"})
+    assert waiting["status"] == "welfare_check"
+    [alert] = town.events("delivery.task.welfare_check")
+    assert alert["emergency_contact"] == CONTACT and alert["community_id"] == "lianxi"
+    assert town.events("delivery.task.failed") == []  # not a failed parcel, yet
+    board = town.call("GET", "/tasks?status=welfare_check", town.coordinator)["items"]
+    assert [t["id"] for t in board] == [task_id]
+    seen = town.call("GET", f"/tasks/{task_id}", town.coordinator)
+    assert seen["welfare"]["emergency_contact"] == CONTACT and seen["dropoff"]["phone"] == "139 1234 5678"
+
+    closed = town.call("POST", f"/tasks/{task_id}/welfare", who,
+                       {"outcome": "family_reached", "note": "her son says she is at the clinic, all well"})
+    assert closed["status"] == "failed" and closed["welfare"]["outcome"] == "family_reached"
+    [failed] = town.events("delivery.task.failed")
+    assert failed == {"task_id": task_id, "order_id": town.task(task_id)["order_id"], "volunteer_id": volunteer_id,
+                      "reason": "nobody_answers", "welfare_outcome": "family_reached"}
+    assert town.call("GET", "/volunteers/me", who)["active_tasks"] == 0
+
+
+def test_the_resident_found_during_a_welfare_check_still_gets_the_meal(town):
+    task_id, _, who = _accepted(town)
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    town.call("POST", f"/tasks/{task_id}/fail", who, {"reason": "nobody_answers"})
+    assert town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "1357"})["status"] == "delivered"
+
+
+def test_other_failures_end_the_task_with_their_reason(town):
+    task_id, _, who = _accepted(town)
+    assert "reason" in town.call("POST", f"/tasks/{task_id}/fail", who, {"reason": "lost"}, expect=422)["error"]["details"]
+    failed = town.call("POST", f"/tasks/{task_id}/fail", who, {"reason": "wrong_address", "note": "no room 301"})
+    assert failed["status"] == "failed" and failed["failure"]["reason"] == "wrong_address"
+    assert town.events("delivery.task.failed")[0]["reason"] == "wrong_address"
+    assert town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"}, expect=409)["error"]["code"] == \
+        "illegal_transition"

@@ -1,0 +1,172 @@
+"""Catalog's rules without I/O: schedules, cut-offs, exceptions, tier arithmetic, status moves, tokens, shapes."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from services.catalog import listings, schedule, search, tokens
+from services.catalog.domain import RuleViolation, check_boundary, provider_move
+
+LUNCH = {"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 40, "days": [1, 2, 3, 4, 5],
+         "cutoff": "09:30", "cutoff_days_before": 0}
+MONDAY = date(2026, 11, 30)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def field_of(fn, *args) -> str:
+    with pytest.raises(RuleViolation) as raised:
+        fn(*args)
+    return raised.value.field
+
+
+def test_a_slot_runs_on_its_weekdays_in_shanghai_time_and_closes_for_orders_at_the_cutoff():
+    day = schedule.slot_day(LUNCH, MONDAY, [])
+    assert (day.start, day.end, day.cutoff_at) == (utc(2026, 11, 30, 3), utc(2026, 11, 30, 4, 30),
+                                                    utc(2026, 11, 30, 1, 30))
+    assert day.orderable(utc(2026, 11, 30, 1, 29)) and not day.orderable(utc(2026, 11, 30, 1, 30))
+    assert not schedule.slot_day(LUNCH, date(2026, 12, 5), []).scheduled  # a Saturday
+    night_before = {**LUNCH, "cutoff": "20:00", "cutoff_days_before": 1}
+    assert schedule.slot_day(night_before, MONDAY, []).cutoff_at == utc(2026, 11, 29, 12)
+    no_cutoff = {k: v for k, v in LUNCH.items() if k not in ("cutoff", "days")}
+    assert schedule.slot_day(no_cutoff, date(2026, 12, 6), []).cutoff_at == utc(2026, 12, 6, 4, 30)
+    assert schedule.slot_day(no_cutoff, date(2026, 12, 6), []).scheduled  # no days given: every day
+
+
+def test_exceptions_close_a_day_or_add_portions_to_it():
+    exceptions = [{"date": "2026-11-30", "slot": None, "closed": True},
+                  {"date": "2026-12-01", "slot": "lunch", "extra": 10}]
+    assert schedule.slot_day(LUNCH, MONDAY, exceptions).closed
+    assert schedule.slot_day(LUNCH, date(2026, 12, 1), exceptions).capacity == 50
+    assert schedule.closed_dates([LUNCH], exceptions) == ["2026-11-30"]
+    assert schedule.open_days([LUNCH]) == [1, 2, 3, 4, 5] and schedule.open_days([]) == [1, 2, 3, 4, 5, 6, 7]
+    assert field_of(schedule.check_exceptions, [{"date": "2026-11-30", "closed": True, "extra": 3}], [LUNCH]) \
+        == "exceptions.0"
+    assert field_of(schedule.check_exceptions, exceptions + [{"date": "2026-11-30", "slot": None, "closed": True}],
+                    [LUNCH]) == "exceptions.2.date"
+
+
+def test_slot_shapes_are_checked_with_the_field_named():
+    assert field_of(schedule.check_slots, [{**LUNCH, "end": "10:00"}]) == "slots.0.end"
+    assert field_of(schedule.check_slots, [{**LUNCH, "start": "11h"}]) == "slots.0.start"
+    assert field_of(schedule.check_slots, [LUNCH, LUNCH]) == "slots.1.name"
+    assert field_of(schedule.check_slots, [{**LUNCH, "cutoff": "11:01"}]) == "slots.0.cutoff"
+    assert field_of(schedule.check_slots, [{**LUNCH, "days": [1, 1]}]) == "slots.0.days"
+    schedule.check_slots([{**LUNCH, "cutoff": "20:00", "cutoff_days_before": 1}])
+
+
+def test_a_reservation_is_refused_with_a_reason_the_resident_can_read():
+    listing = {"status": "published", "timezone": "Asia/Shanghai", "slots": [LUNCH],
+               "exceptions": [{"date": "2026-12-01", "slot": None, "closed": True}]}
+    verified = {"status": "verified"}
+
+    def code(day, now, quantity=1, provider=verified):
+        refusal = schedule.reservation_refusal(listing, provider, "lunch", day, quantity, now)
+        return refusal and refusal.code
+
+    early = utc(2026, 11, 29, 0)
+    assert code(MONDAY, early) is None
+    assert code(MONDAY, utc(2026, 11, 30, 2)) == "cutoff_passed"
+    assert "09:30" in schedule.reservation_refusal(listing, verified, "lunch", MONDAY, 1, utc(2026, 11, 30, 2)).reason
+    assert code(date(2026, 12, 1), early) == "closed"
+    assert code(date(2026, 12, 5), early) == "not_scheduled"
+    assert code(MONDAY, early, quantity=41) == "too_many"
+    assert code(MONDAY, early, provider={"status": "suspended"}) == "provider_unavailable"
+
+
+def test_tier_shares_add_up_to_the_base_price():
+    tier = {"tag": "elder70", "resident_pays_fen": 300, "shares": [{"funder": "town", "amount_fen": 800},
+                                                                   {"funder": "hospital", "amount_fen": 400}]}
+    listings.check_tiers(1500, [tier])
+    listings.check_tiers(0, [{"tag": "low_income", "resident_pays_fen": 0, "shares": []}])
+    assert field_of(listings.check_tiers, 1501, [tier]) == "tiers.0.shares"
+    assert field_of(listings.check_tiers, 1500, [tier, tier]) == "tiers.1.tag"
+    twice = {**tier, "shares": [{"funder": "town", "amount_fen": 600}, {"funder": "town", "amount_fen": 600}]}
+    assert field_of(listings.check_tiers, 1500, [twice]) == "tiers.0.shares"
+
+
+def test_listing_status_moves_and_the_event_each_edit_makes():
+    listings.check_status_move("draft", "published")
+    listings.check_status_move("paused", "published")
+    assert field_of(listings.check_status_move, "withdrawn", "published") == "status"
+    assert field_of(listings.check_status_move, "draft", "paused") == "status"
+    assert listings.event_for(None, {"status": "published"}) == "catalog.listing.published"
+    assert listings.event_for({"status": "published"}, {"status": "published"}) == "catalog.listing.updated"
+    assert listings.event_for({"status": "paused"}, {"status": "published"}) == "catalog.listing.published"
+    assert listings.event_for({"status": "paused"}, {"status": "withdrawn"}) == "catalog.listing.withdrawn"
+
+
+def test_providers_are_verified_suspended_and_reinstated():
+    assert provider_move("pending", "verify") == "verified"
+    assert provider_move("verified", "suspend") == "suspended"
+    assert provider_move("suspended", "verify") == "verified"
+    assert provider_move("verified", "verify") == "verified"
+
+
+def test_chinese_is_found_by_characters_and_bigrams_english_by_words():
+    indexed = tokens.index_tokens("爱心午餐 Charity Lunch", "", "清淡")
+    assert {"午餐", "爱心", "餐", "charity", "lunch", "清淡"} <= set(indexed)
+    assert set(tokens.query_tokens("午餐")) <= set(indexed)
+    assert set(tokens.query_tokens("心午餐 LUNCH")) <= set(indexed)
+    assert not set(tokens.query_tokens("晚餐")) <= set(indexed)
+    assert tokens.query_tokens("饭") == ["饭"] and tokens.query_tokens("  ,. ") == []
+
+
+def test_a_search_plan_names_the_field_it_cannot_use():
+    base = {"radius_m": 5000, "page": 1, "per_page": 20}
+    assert field_of(search.plan, {**base, "near": "121.5"}) == "near"
+    assert field_of(search.plan, {**base, "near": "200,31"}) == "near"
+    assert field_of(search.plan, {**base, "sort": "distance"}) == "sort"
+    assert field_of(search.plan, {**base, "min_price": 10, "max_price": 5}) == "max_price"
+    assert field_of(search.plan, {**base, "q": "!!"}) == "q"
+    plan = search.plan({**base, "near": "121.5,31.1", "open_on": MONDAY})
+    assert plan.sort[0] == ("distance_m", 1) and plan.query["open_days"] == 1
+    assert plan.query["provider_active"] is True and plan.query["status"] == "published"
+
+
+def test_a_community_boundary_is_a_closed_ring_around_its_centre():
+    square = [[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]
+    check_boundary({"coordinates": [square]}, {"lng": 1, "lat": 1})
+    with pytest.raises(RuleViolation) as outside:
+        check_boundary({"coordinates": [square]}, {"lng": 3, "lat": 1})
+    assert outside.value.field == "center"
+    with pytest.raises(RuleViolation) as open_ring:
+        check_boundary({"coordinates": [square[:-1] + [[0, 1]]]}, {"lng": 1, "lat": 1})
+    assert open_ring.value.field == "boundary.coordinates.0"
+
+
+def test_the_cells_of_a_near_search_hold_every_place_within_its_radius():
+    import random
+
+    from services.catalog import geo
+
+    rng = random.Random(3)
+    for radius in (300, 2000, 8000, 50_000):
+        centre = {"type": "Point", "coordinates": [121.55, 31.18]}
+        cover = set(geo.covering(centre, radius, "charity_meals"))
+        assert len(cover) <= geo.MAX_COVER
+        for _ in range(300):
+            spot = {"type": "Point", "coordinates": [121.55 + rng.uniform(-0.6, 0.6), 31.18 + rng.uniform(-0.5, 0.5)]}
+            if geo.distance_m(centre, spot) <= radius:
+                assert cover & set(geo.cells_of(spot, "charity_meals")), (radius, spot)
+    one_degree = geo.distance_m({"coordinates": [121, 31]}, {"coordinates": [121, 32]})
+    assert 111_000 < one_degree < 111_500
+
+
+def test_near_results_are_cut_at_the_radius_and_sorted_like_mongo():
+    plan = search.plan({"radius_m": 1000, "near": "121.5,31.1", "sort": "rating"})
+    here = {"type": "Point", "coordinates": [121.5, 31.1]}
+    near = {"type": "Point", "coordinates": [121.505, 31.1]}
+    far = {"type": "Point", "coordinates": [121.52, 31.1]}
+    docs = [{"_id": "a", "location": near, "rating": {"average": None, "count": 0}},
+            {"_id": "b", "location": here, "rating": {"average": 4.5, "count": 3}},
+            {"_id": "c", "location": far, "rating": {"average": 5.0, "count": 1}},
+            {"_id": "d", "location": near, "rating": {"average": 4.5, "count": 9}}]
+    page, total = search.rank(plan, docs, 0, 20)
+    assert total == 3 and [d["_id"] for d in page] == ["d", "b", "a"]
+    assert 470 < page[0]["distance_m"] < 480 and page[1]["distance_m"] == 0
+    by_distance = search.plan({"radius_m": 1000, "near": "121.5,31.1"})
+    assert [d["_id"] for d in search.rank(by_distance, docs, 1, 1)[0]] == ["a"]
