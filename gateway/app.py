@@ -5,7 +5,7 @@ from linli import logs
 from linli.config import settings
 from linli.web import check_dependencies, create_app as base_app
 
-from . import accounts, proxy, security
+from . import accounts, proxy, security, tracking
 from .api import blp
 from .pages import pages
 
@@ -19,6 +19,7 @@ def create_app() -> Flask:
     app, api = base_app("gateway", title="Linli gateway", serve_spec=False,
                         readiness=lambda: check_dependencies(db, settings().amqp_url))
     api.register_blueprint(blp)
+    api.register_blueprint(tracking.blp)
     app.register_blueprint(pages)
     security.install(app)
 

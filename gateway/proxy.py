@@ -19,8 +19,8 @@ PASS_REQUEST_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-
                         "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial")
 PASS_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location", "Retry-After")
 
-_session = requests.Session()
-_session.mount("http://", HTTPAdapter(pool_connections=8, pool_maxsize=32))
+session = requests.Session()  # shared: the tracking view uses the same pooled connections
+session.mount("http://", HTTPAdapter(pool_connections=8, pool_maxsize=32))
 
 
 def forward(prefix: str, rest: str) -> Response:
@@ -30,7 +30,7 @@ def forward(prefix: str, rest: str) -> Response:
     headers = {h: request.headers[h] for h in PASS_REQUEST_HEADERS if h in request.headers}
     headers["X-Request-ID"] = g.request_id
     try:
-        upstream = _session.request(request.method, url, params=request.args, data=request.get_data(),
+        upstream = session.request(request.method, url, params=request.args, data=request.get_data(),
                                     headers=headers, timeout=(2, cfg.upstream_timeout), allow_redirects=False)
     except requests.RequestException as error:
         logs.log(log, logging.WARNING, "upstream unavailable", service=service, error=type(error).__name__)

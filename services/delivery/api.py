@@ -14,8 +14,8 @@ from linli.web import requires
 
 from . import domain, hours, lifecycle, store
 from .schemas import (AssignIn, CodeIn, CorrectionIn, DutyIn, FailIn, HandOverIn, HoursEntrySchema, MonthArgs,
-                      MonthSchema, OfferPage, OfferSchema, ShiftsIn, TaskArgs, TaskPage, TaskSchema, VolunteerArgs,
-                      VolunteerIn, VolunteerPage, VolunteerSchema, WelfareIn)
+                      MonthSchema, OfferPage, OfferSchema, ShiftsIn, TaskArgs, TaskPage, TaskSchema,
+                      TrackingSchema, VolunteerArgs, VolunteerIn, VolunteerPage, VolunteerSchema, WelfareIn)
 
 blp = Blueprint("delivery", __name__, url_prefix="/api/v1/delivery", description="Volunteers, offers and tasks")
 STAFF = ("coordinator", "admin")
@@ -313,3 +313,22 @@ def correct_hours(body, entry_id):
         raise not_found("The hours entry")
     lifecycle.correct_hours(db(), g.principal, entry, body["minutes"], body["reason"], utcnow())
     return {**store.hours_entry(db(), entry_id), "id": entry_id}
+
+
+# -- the resident's view --------------------------------------------------------------------------
+
+@blp.route("/tracking/<order_id>")
+@requires("resident", "coordinator", "admin")
+@blp.response(200, TrackingSchema)
+def tracking(order_id):
+    """Where the resident's meal is: its delivery's state and the courier's first name."""
+    task = db().tasks.find_one({"order_id": order_id})
+    who = g.principal
+    mine = task is not None and (task.get("resident_id") == who.id or who.relative(task.get("resident_id")))
+    if task is None or (who.role == "resident" and not mine):
+        raise not_found("A delivery for this order")
+    courier = store.volunteer(db(), task["volunteer_id"]) if task.get("volunteer_id") else None
+    return {"order_id": order_id, "status": task["status"],
+            "courier_name": courier["name"].split()[0] if courier and courier.get("name") else None,
+            "assigned_at": task.get("assigned_at"), "picked_up_at": task.get("picked_up_at"),
+            "delivered_at": task.get("delivered_at"), "deadline": task.get("slot_end")}

@@ -240,3 +240,14 @@ class MonthSchema(ma.Schema):
 TaskPage = page_schema(TaskSchema, "TaskPage")
 OfferPage = page_schema(OfferSchema, "OfferPage")
 VolunteerPage = page_schema(VolunteerSchema, "VolunteerPage")
+
+
+class TrackingSchema(ma.Schema):
+    """What a resident may know of their meal's journey: never the volunteer's phone or position history."""
+    order_id = fields.String()
+    status = fields.String()
+    courier_name = fields.String(allow_none=True)
+    assigned_at = fields.AwareDateTime(allow_none=True)
+    picked_up_at = fields.AwareDateTime(allow_none=True)
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    deadline = fields.AwareDateTime(allow_none=True)

@@ -121,4 +121,8 @@ def test_a_charity_lunch_travels_the_whole_path(infra, stack, staff):
     times = [datetime.fromisoformat(entry["at"]) for entry in final["timeline"]]
     assert times == sorted(times) and all(t.tzinfo is not None for t in times)
     assert final["courier"]["volunteer_id"] == vprofile["id"]
+    tracked = resident.get(f"/api/v1/track/{order['id']}")
+    assert tracked["partial"] is False and tracked["order"]["status"] == "completed"
+    assert tracked["delivery"]["status"] == "delivered" and tracked["delivery"]["courier_name"] == "Xiao"
+    assert other.request("GET", f"/api/v1/track/{order['id']}").status_code == 404
     assert volunteer.get("/api/v1/delivery/volunteers/me")["served_minutes"] >= 1
