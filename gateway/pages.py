@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import html
 
-from flask import Blueprint, current_app
+from flask import Blueprint, abort, current_app, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
 
 from . import openapi
 
@@ -28,7 +29,7 @@ def home():
 <p>Charity meals, housekeeping and repairs for our neighbourhood — ordered and paid online,
 carried the last mile by volunteers, watched over by the residents' committee.</p>
 <ul>
-<li><a href="/docs">API documentation</a> (every route, with who may call it)</li>
+<li><a href="/docs">API documentation</a> (interactive; or <a href="/docs/list">a plain list of every route</a>)</li>
 <li><a href="/openapi.json">OpenAPI description</a> (for tools)</li>
 <li><a href="/api/v1/catalog/listings">What is on offer now</a> (JSON)</li>
 </ul>""")
@@ -43,8 +44,38 @@ def openapi_json():
     return spec
 
 
+_UI_FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png")
+
+
 @pages.get("/docs")
 def docs():
+    """Interactive docs (Swagger UI, served from the swagger-ui-bundle package) over the merged spec."""
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Linli API</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="stylesheet" href="/docs/assets/swagger-ui.css">'
+            '<link rel="icon" href="/docs/assets/favicon-32x32.png"></head><body>'
+            '<noscript><p>This page needs JavaScript; <a href="/docs/list">the plain list of routes</a> does not.'
+            '</p></noscript><div id="swagger-ui"></div>'
+            '<script src="/docs/assets/swagger-ui-bundle.js"></script><script src="/docs/init.js"></script>'
+            '</body></html>', 200, {"Content-Type": "text/html; charset=utf-8"})
+
+
+@pages.get("/docs/init.js")
+def docs_init():
+    # a file rather than an inline script, so the pages' Content-Security-Policy can forbid inline scripts
+    return ('window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});',
+            200, {"Content-Type": "text/javascript; charset=utf-8"})
+
+
+@pages.get("/docs/assets/<name>")
+def docs_asset(name):
+    if name not in _UI_FILES:
+        abort(404)
+    return send_from_directory(swagger_ui_path, name, max_age=86400)
+
+
+@pages.get("/docs/list")
+def docs_list():
     own = current_app.extensions["linli_api"].spec.to_dict()
     spec, missing = openapi.merged(own)
     rows = []

@@ -13,7 +13,8 @@ HEADERS = {
     "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
 }
 # the pages (and the stub cashier) use inline styles and post forms to themselves
-PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+PAGE_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+               "frame-ancestors 'none'")
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
 

@@ -141,3 +141,17 @@ def test_the_door_adds_security_headers_cors_for_allowed_origins_and_refuses_big
     assert preflight.status_code == 204 and "POST" in preflight.headers["Access-Control-Allow-Methods"]
     huge = gateway.post("/api/v1/orders", data=b"x" * (300 * 1024), headers={"Content-Type": "application/json"})
     assert huge.status_code == 413 and huge.get_json()["error"]["code"] == "body_too_large"
+
+
+def test_interactive_docs_are_served_without_any_outside_network(gateway):
+    page = gateway.get("/docs")
+    assert page.status_code == 200 and 'id="swagger-ui"' in page.get_data(as_text=True)
+    assert "script-src" not in page.headers["Content-Security-Policy"] or "'unsafe-inline'" not in \
+        page.headers["Content-Security-Policy"].split("script-src")[1]
+    bundle = gateway.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.get_data()) > 100_000
+    assert gateway.get("/docs/assets/../../etc/passwd").status_code == 404
+    assert gateway.get("/docs/assets/index.html").status_code == 404
+    assert "openapi.json" in gateway.get("/docs/init.js").get_data(as_text=True)
+    listing = gateway.get("/docs/list").get_data(as_text=True)
+    assert "/api/v1/auth/login" in listing
