@@ -170,11 +170,8 @@ def move_task(db: Database, session: ClientSession, task_id: str, from_states: t
 def move_tasks(db: Database, session: ClientSession, task_ids: list[str], from_state: str, change: dict,
                where: dict) -> bool:
     """A batch moves together or not at all (the caller's transaction is aborted on False).
-
-    One conditional update_one per task, not update_many: under concurrent transactions the
-    embedded server (SecantusDB 0.7) reports a conflicting update_many as a duplicate key on
-    tasks.order_id instead of a write conflict, which with_transaction would not retry.
-    """
+    One conditional update per task, so each task's expected state is checked on its own
+    (see linli.db.in_transaction for the embedded server's spurious duplicate-key conflicts)."""
     return all(move_task(db, session, task_id, from_state, change, where) for task_id in task_ids)
 
 
