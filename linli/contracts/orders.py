@@ -28,7 +28,14 @@ class Place(Data):
     location = fields.Nested(Point, required=True)
 
 
+class Contact(Data):
+    name = fields.String(required=True)
+    phone = fields.String(required=True)
+    relation = fields.String(load_default="")
+
+
 class DropOff(Data):
+    emergency_contact = fields.Nested(Contact)  # for a welfare check when nobody opens the door
     community_id = fields.String(required=True)
     building = fields.String(required=True)
     room = fields.String(required=True)

@@ -136,7 +136,8 @@ def _paid_event(order: dict) -> dict:
         "amount_fen": order["amount"]["payable_fen"],
         "slot_start": iso(order["slot"]["start"]), "slot_end": iso(order["slot"]["end"]),
         "pickup": {"name": provider["name"], "address": provider["address"], "location": provider["location"]},
-        "dropoff": {k: address[k] for k in ("community_id", "building", "room", "phone", "contact_name", "location")},
+        "dropoff": {k: address[k] for k in ("community_id", "building", "room", "phone", "contact_name", "location",
+                                            "emergency_contact") if k in address},
         "items": [{"title": order["listing"]["title"], "quantity": order["quantity"]}],
         "pickup_code": order["codes"]["pickup_code"], "handover_code": order["codes"]["handover_code"],
     }

@@ -9,6 +9,12 @@ from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema
 from .domain import STATES
 
 
+class EmergencyContactIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 40))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    relation = fields.String(load_default="", validate=validate.Length(0, 20))
+
+
 class AddressIn(StrictSchema):
     community_id = fields.String(required=True, validate=validate.Length(1, 40))
     building = fields.String(required=True, validate=validate.Length(1, 40))
@@ -16,6 +22,8 @@ class AddressIn(StrictSchema):
     contact_name = fields.String(required=True, validate=validate.Length(1, 40))
     phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
     location = fields.Nested(PointSchema, required=True)
+    emergency_contact = fields.Nested(EmergencyContactIn, metadata={
+        "description": "who to call if nobody opens the door (from the resident's profile)"})
 
 
 class OrderIn(StrictSchema):

@@ -47,6 +47,10 @@ def test_bad_input_names_the_field_and_changes_nothing(stack):
                     "location": {"lng": 1, "lat": 1}}})
     assert "status" in _error(extra, 422)["details"]
     assert resident.get("/api/v1/orders")["total"] == 0
+    greedy = resident.request("GET", "/api/v1/orders?per_page=100000")
+    assert "per_page" in _error(greedy, 422)["details"]
+    greedy_search = resident.request("GET", "/api/v1/catalog/listings?per_page=5000")
+    assert "per_page" in _error(greedy_search, 422)["details"]
     assert _error(resident.request("GET", "/api/v1/orders/ord_missing"), 404)["code"] == "not_found"
 
 

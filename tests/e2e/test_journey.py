@@ -54,7 +54,8 @@ def test_a_charity_lunch_travels_the_whole_path(infra, stack, staff):
     resident = api.register("wang1", PASSWORD, "Auntie Wang", "resident")
     body = {"listing_id": listing["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
             "address": {"community_id": "lianxi", "building": "12", "room": "301", "contact_name": "Wang",
-                        "phone": "139 1234 5678", "location": HOME}}
+                        "phone": "139 1234 5678", "location": HOME,
+                        "emergency_contact": {"name": "Wang Jun", "phone": "139 8888 0000", "relation": "son"}}}
     order = resident.post("/api/v1/orders", body, expect=201, idempotency_key="order-1",
                           headers={"X-Request-ID": "journey-order-1"})
     again = resident.request("POST", "/api/v1/orders", json=body, idempotency_key="order-1", expect=201)
@@ -105,6 +106,8 @@ def test_a_charity_lunch_travels_the_whole_path(infra, stack, staff):
     assert offers[0]["order_id"] == order["id"] and "room" not in offers[0]["dropoff"]
     task = volunteer.post(f"/api/v1/delivery/offers/{offers[0]['id']}/accept", expect=200)
     assert task["status"] == "assigned" and task["dropoff"]["room"] == "301"
+    stored = MongoClient(infra.mongo_url)[f"{stack.namespace}_delivery"].tasks.find_one({"_id": task["id"]})
+    assert stored["dropoff"]["emergency_contact"]["phone"] == "139 8888 0000", "a welfare check knows whom to call"
     wrong = volunteer.request("POST", f"/api/v1/delivery/tasks/{task['id']}/pickup", json={"code": "000000"}).json()
     if pickup_code != "000000":
         assert wrong["error"]["code"] == "validation_failed" and "code" in wrong["error"]["details"]
