@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from linli.schemas import StrictSchema
+from linli.schemas import StrictSchema, phone
 
 from .accounts import ELIGIBILITY_TAGS, SELF_SERVICE_ROLES
 
@@ -47,7 +47,7 @@ class TokensSchema(ma.Schema):
 
 class ContactSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(1, 40))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    phone = phone(required=True)
     relation = fields.String(load_default="", validate=validate.Length(0, 20))
 
 
@@ -62,7 +62,7 @@ class ProfileSchema(StrictSchema):
     community_id = fields.String(validate=validate.Length(1, 40))
     addresses = fields.List(fields.Nested(AddressSchema), validate=validate.Length(0, 5))
     birth_year = fields.Integer(validate=validate.Range(1900, 2026))
-    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    phone = phone()
     emergency_contact = fields.Nested(ContactSchema)
 
 

@@ -13,7 +13,7 @@ from linli.config import settings
 from linli.errors import ApiError
 from linli.web import requires
 
-from .proxy import session as _session
+from .proxy import session
 
 blp = Blueprint("tracking", __name__, url_prefix="/api/v1", description="Where my order is")
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="track")
@@ -29,7 +29,7 @@ class TrackingView(ma.Schema):
 def _ask(service: str, path: str, headers: dict) -> tuple[int | None, dict | None]:
     """(status, body), or (None, None) when the service does not answer in time."""
     try:
-        response = _session.get(f"{settings().service_urls[service]}{path}", headers=headers,
+        response = session.get(f"{settings().service_urls[service]}{path}", headers=headers,
                                 timeout=(1, min(3.0, settings().upstream_timeout)))
     except requests.RequestException:
         return None, None

@@ -6,7 +6,7 @@ Settings from here, so a namespace or a port means the same thing everywhere.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,6 @@ class Settings:
     signup_limit: str = "10 per hour"
     cors_origins: tuple[str, ...] = ()
     access_token_minutes: int = 15
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":

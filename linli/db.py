@@ -76,9 +76,6 @@ def in_transaction(db: Database, work: Callable[[ClientSession], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def ping(db: Database) -> None:
-    db.command("ping")
-
 
 def ensure_geo_index(collection, field: str) -> None:
     """A 2dsphere index on `field`.

@@ -3,12 +3,23 @@ from __future__ import annotations
 
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .config import Settings, settings
+
+
+@lru_cache(maxsize=16)
+def _read(path: Path, _mtime_ns: int) -> bytes:
+    return path.read_bytes()
+
+
+def read_key(path: Path) -> bytes:
+    """A key file's bytes, read once per version of the file: every request verifies a token with it."""
+    return _read(path, path.stat().st_mtime_ns)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -46,25 +57,25 @@ def payment_apiv3_key(cfg: Settings | None = None) -> bytes:
     cfg = cfg or settings()
     if cfg.payment_apiv3_key:
         return cfg.payment_apiv3_key.encode()
-    return (cfg.var_dir / "keys" / "payment_apiv3_key").read_bytes().strip()
+    return read_key(cfg.var_dir / "keys" / "payment_apiv3_key").strip()
 
 
 def paystub_platform_private_key(cfg: Settings | None = None):
     """The stub payment provider's own signing key (a real provider keeps this to itself)."""
     cfg = cfg or settings()
     return serialization.load_pem_private_key(
-        (cfg.var_dir / "keys" / "paystub_platform_private.pem").read_bytes(), password=None)
+        read_key(cfg.var_dir / "keys" / "paystub_platform_private.pem"), password=None)
 
 
 def paystub_platform_public_pem(cfg: Settings | None = None) -> bytes:
     """The platform certificate's public key, which the merchant uses to check notifications."""
     cfg = cfg or settings()
-    return (cfg.var_dir / "keys" / "paystub_platform_public.pem").read_bytes()
+    return read_key(cfg.var_dir / "keys" / "paystub_platform_public.pem")
 
 
 def private_key_pem(cfg: Settings | None = None) -> bytes:
-    return (cfg or settings()).jwt_private_key_file.read_bytes()
+    return read_key((cfg or settings()).jwt_private_key_file)
 
 
 def public_key_pem(cfg: Settings | None = None) -> bytes:
-    return (cfg or settings()).jwt_public_key_file.read_bytes()
+    return read_key((cfg or settings()).jwt_public_key_file)

@@ -5,6 +5,12 @@ import marshmallow as ma
 from marshmallow import RAISE, fields, validate
 
 MAX_PAGE_SIZE = 50
+PHONE = validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number")
+
+
+def phone(**kwargs) -> fields.String:
+    """A phone number: digits, spaces and dashes, an optional leading +."""
+    return fields.String(validate=PHONE, **kwargs)
 
 
 class StrictSchema(ma.Schema):

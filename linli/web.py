@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any, Callable
 
 import marshmallow as ma
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -238,7 +238,7 @@ def idempotent(db_factory: Callable[[], Database]):
             except Exception:
                 db.idempotency.delete_one({"_id": slot_id, "state": "pending"})
                 raise
-            response = current_response(result)
+            response = current_app.make_response(result)
             if response.status_code < 500:
                 db.idempotency.update_one({"_id": slot_id}, {"$set": {
                     "state": "done", "status": response.status_code, "body": response.get_data(as_text=True)}})
@@ -247,12 +247,6 @@ def idempotent(db_factory: Callable[[], Database]):
             return response
         return wrapper
     return decorate
-
-
-def current_response(result) -> Response:
-    from flask import current_app
-
-    return current_app.make_response(result)
 
 
 def ensure_idempotency_index(db: Database) -> None:

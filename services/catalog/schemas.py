@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema
+from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema, phone
 
 from .domain import DEFAULT_TZ, FULFILMENTS, LISTING_STATUSES, PROVIDER_KINDS
 from .reviews import DIRECTIONS
@@ -81,7 +81,7 @@ class ProviderIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(1, 80))
     kind = fields.String(required=True, validate=validate.OneOf(PROVIDER_KINDS))
     contact_name = fields.String(validate=validate.Length(1, 40))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    phone = phone(required=True)
     address = fields.String(required=True, validate=validate.Length(1, 200))
     location = fields.Nested(PointSchema, required=True)
     community_ids = fields.List(fields.String(), required=True, validate=validate.Length(1, 20))

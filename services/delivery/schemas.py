@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
-from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema
+from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema, phone
 
 from .domain import FAILURE_REASONS, TASK_STATES, VEHICLES, WELFARE_OUTCOMES
 
@@ -26,7 +26,7 @@ class ShiftSchema(StrictSchema):
 
 class VolunteerIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(1, 40))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    phone = phone(required=True)
     community_ids = fields.List(fields.String(), required=True, validate=validate.Length(1, 10))
     vehicle = fields.String(required=True, validate=validate.OneOf(VEHICLES))
     max_tasks = fields.Integer(load_default=1, validate=validate.Range(1, 5))

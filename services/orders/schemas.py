@@ -4,14 +4,14 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema
+from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema, phone
 
 from .domain import STATES
 
 
 class EmergencyContactIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(1, 40))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    phone = phone(required=True)
     relation = fields.String(load_default="", validate=validate.Length(0, 20))
 
 
@@ -20,7 +20,7 @@ class AddressIn(StrictSchema):
     building = fields.String(required=True, validate=validate.Length(1, 40))
     room = fields.String(required=True, validate=validate.Length(1, 20))
     contact_name = fields.String(required=True, validate=validate.Length(1, 40))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$", error="a phone number"))
+    phone = phone(required=True)
     location = fields.Nested(PointSchema, required=True)
     emergency_contact = fields.Nested(EmergencyContactIn, metadata={
         "description": "who to call if nobody opens the door (from the resident's profile)"})
