@@ -26,7 +26,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "delivery.task.delivered",
         "delivery.task.failed",
     ),
-    "delivery": ("orders.order.paid", "orders.order.ready", "orders.order.cancelled", "catalog.review.posted"),
+    "delivery": ("orders.order.paid", "orders.order.ready", "orders.order.cancelled",
+                 "orders.order.redelivery_requested", "catalog.review.posted"),
 }
 
 # A message redelivered this often (a worker crashing on it each time) goes to the dead letters.

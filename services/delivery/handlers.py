@@ -1,7 +1,8 @@
 """Delivery's event handlers: a task for each paid delivered order, dispatch when it is ready,
-and the task closed when the order is cancelled. Each runs inside linli.consumer.apply_once's
-transaction, and each is written to change nothing when its event comes twice. Reviews of
-volunteers arrive from catalog and make their average rating."""
+the task closed when the order is cancelled, a failed task sent out again when the coordinator
+asks. Each runs inside linli.consumer.apply_once's transaction, and each is written to change
+nothing when its event comes twice. Reviews of volunteers arrive from catalog and make their
+average rating."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -57,6 +58,17 @@ def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> Non
         store.change_load(db, session, task["volunteer_id"], -1)
 
 
+def on_redelivery_requested(db: Database, session: ClientSession, event: dict) -> None:
+    """The coordinator chose to deliver a failed task again: it goes back on offer from the first rung."""
+    data = event["data"]
+    task = store.task_of_order(db, data["order_id"], session)
+    if task is None or task["status"] != "failed":
+        return  # already sent out again (this event came twice), or cancelled meanwhile
+    now = utcnow()
+    if store.send_out_again(db, session, task, data["dropoff"], now) and task.get("meal_ready"):
+        dispatch.dispatch_task(db, session, task["_id"], now)
+
+
 def on_review_posted(db: Database, session: ClientSession, event: dict) -> None:
     """A resident's stars for the volunteer who carried the meal; kept with the date catalog lets it show."""
     data = event["data"]
@@ -70,5 +82,6 @@ HANDLERS = {
     "orders.order.paid": on_order_paid,
     "orders.order.ready": on_order_ready,
     "orders.order.cancelled": on_order_cancelled,
+    "orders.order.redelivery_requested": on_redelivery_requested,
     "catalog.review.posted": on_review_posted,
 }

@@ -128,6 +128,12 @@ class WelfareOut(ma.Schema):
     closed_at = fields.AwareDateTime()
 
 
+class AttemptOut(ma.Schema):
+    volunteer_id = fields.String(allow_none=True)
+    failed_at = fields.AwareDateTime(allow_none=True)
+    reason = fields.String(attribute="failure.reason", metadata={"description": "why that delivery failed"})
+
+
 class EscalationOut(ma.Schema):
     reason = fields.String()
     at = fields.AwareDateTime()
@@ -154,6 +160,8 @@ class TaskSchema(ma.Schema):
     escalation = fields.Nested(EscalationOut)
     failure = fields.Nested(FailureOut)
     welfare = fields.Nested(WelfareOut)
+    attempts = fields.List(fields.Nested(AttemptOut), metadata={
+        "description": "earlier deliveries of this meal that failed before the coordinator sent it out again"})
 
 
 class WhyOut(ma.Schema):

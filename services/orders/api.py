@@ -17,7 +17,7 @@ from linli.web import idempotent, requires
 
 from . import catalog_client, domain, payments as pay_provider, saga, store
 from .schemas import (CancelIn, DeclineIn, NotifyAck, OrderArgs, OrderIn, OrderPage, OrderSchema, PaymentSchema,
-                      RefundIn, RefundSchema, StatementArgs, StatementSchema)
+                      RedeliverIn, RefundIn, RefundSchema, StatementArgs, StatementSchema)
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Orders and their journey")
 payments = Blueprint("payments", __name__, url_prefix="/api/v1/payments", description="Payments")
@@ -52,7 +52,8 @@ def _load(order_id: str) -> dict:
 def _shape(order: dict) -> dict:
     """What this role may see of an order."""
     who = g.principal
-    out = {**order, "id": order["_id"], "status_text": domain.READABLE[order["status"]]}
+    out = {**order, "id": order["_id"], "status_text": domain.DELIVERY_PROBLEM_TEXT if order.get("delivery_problem")
+           else domain.READABLE[order["status"]]}
     codes = out.pop("codes", {})
     if who.role == "resident":
         out["handover_code"] = codes.get("handover_code")
@@ -104,7 +105,7 @@ def list_orders(args):
     if "status" in args:
         query["status"] = args["status"]
     if args.get("attention"):
-        query["escalations.0"] = {"$exists": True}
+        query["$and"] = [{"$or": [{"escalations.0": {"$exists": True}}, {"delivery_problem.at": {"$exists": True}}]}]
         query["status"] = {"$nin": list(domain.TERMINAL)}
     docs, numbers = page_of(db().orders, query, args, [("created_at", -1), ("_id", 1)])
     return {"items": [_shape(o) for o in docs], **numbers}
@@ -181,6 +182,16 @@ def done_order(order_id):
 def complete_order(order_id):
     """The resident confirms an on-site or remote service was done."""
     return _shape(_move(saga.complete, db(), g.principal, _load(order_id)))
+
+
+@blp.route("/<order_id>/redeliver", methods=["POST"])
+@requires("coordinator")
+@blp.arguments(RedeliverIn)
+@blp.response(200, OrderSchema)
+def redeliver_order(body, order_id):
+    """After a failed delivery, the coordinator sends the meal out again, correcting the building, room or
+    phone when they were wrong; delivery offers it to volunteers again. (The other choice is to cancel: refund.)"""
+    return _shape(_move(saga.redeliver, db(), g.principal, _load(order_id), body["reason"], body.get("address", {})))
 
 
 @blp.route("/<order_id>/refund", methods=["POST"])

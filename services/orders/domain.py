@@ -41,6 +41,9 @@ MOVES: tuple[Move, ...] = (
     Move("ready", ("accepted",), "ready", ("provider",), ("delivered",)),
     Move("picked_up", ("accepted", "ready"), "delivering", (SYSTEM,), ("delivered",)),
     Move("delivered", ("delivering",), "completed", (SYSTEM,), ("delivered",)),
+    # after a failed delivery the coordinator may send the meal out again: it is back with the kitchen
+    # (an order whose meal never left the kitchen keeps its state; saga.redeliver only notes it)
+    Move("redeliver", ("delivering",), "ready", ("coordinator",), ("delivered",)),
     Move("done", ("accepted",), "service_done", ("provider",), VISITS),
     Move("complete", ("service_done",), "completed", ("resident",), VISITS),
     Move("auto_complete", ("service_done",), "completed", (SYSTEM,), VISITS),
@@ -177,3 +180,8 @@ READABLE = {
     "completed": "Completed",
     "cancelled": "Cancelled",
 }
+# shown instead of the state's words while a failed delivery waits for the coordinator's decision
+DELIVERY_PROBLEM_TEXT = ("The meal could not be handed over; the residents' committee will arrange "
+                         "another delivery or a refund")
+# orders in these states may have a delivery task that can fail and be sent out again
+REDELIVERABLE = ("accepted", "ready", "delivering")

@@ -9,6 +9,8 @@
                                  portion released (catalog listens to orders.order.cancelled)
     5. ready ─► picked up ─► delivered ─► completed (delivered meals)
        done ─► confirmed by the resident, or by itself after 3 days (on-site and remote services)
+                                 delivery failed: the coordinator is alerted and chooses
+                                 redeliver (back on offer, address corrected) or cancel (refund)
     *  a coordinator may cancel a committed order (refund) or refund part of one at any time
 
 Every step is a conditional update of the order plus its events in one transaction; an event
@@ -26,7 +28,7 @@ from pymongo.database import Database
 from linli import logs
 from linli.auth import Principal
 from linli.db import in_transaction
-from linli.errors import ApiError, invalid
+from linli.errors import ApiError, conflict, invalid
 from linli.ids import iso, new_id, utcnow
 
 from . import domain, store
@@ -282,12 +284,48 @@ def on_task_delivered(db: Database, session: ClientSession, event: dict) -> None
 
 
 def on_task_failed(db: Database, session: ClientSession, event: dict) -> None:
+    """The meal did not reach the resident: the order waits for the coordinator (see `redeliver`, `cancel`)."""
     data = event["data"]
     order = db.orders.find_one({"_id": data["order_id"]}, session=session)
-    if order is not None:
+    if order is not None and order["status"] not in domain.TERMINAL:
+        now = utcnow()
         store.note(db, session, order, domain.SYSTEM, None,
-                   f"delivery failed ({data['reason']}); the coordinator decides: deliver again or refund", utcnow(),
-                   {"delivery_problem": {"reason": data["reason"], "at": utcnow()}})
+                   f"delivery failed ({data['reason']}); the coordinator decides: deliver again or refund", now,
+                   {"delivery_problem": {"reason": data["reason"], "task_id": data["task_id"], "at": now}})
+
+
+def redeliver(db: Database, who: Principal, order: dict, reason: str, address_fix: dict) -> dict:
+    """The coordinator's first choice after a failed delivery: the meal goes out again, to a corrected
+    address if it was wrong. An order whose meal had left the kitchen is ready again; one whose meal
+    never left keeps its state. Delivery puts the task back on offer on orders.order.redelivery_requested."""
+    problem = order.get("delivery_problem")
+    if order["status"] not in domain.REDELIVERABLE:
+        raise domain.IllegalTransition("redeliver", order["status"])
+    if not problem:
+        raise ApiError(409, "no_failed_delivery", "This order has no failed delivery to send out again.",
+                       {"current_status": order["status"]})
+    now = utcnow()
+    attempt = order.get("redeliveries", 0) + 2
+    text = f"sent out again by the coordinator (delivery {attempt}): {reason}"
+    changes = {"delivery_problem": None, "courier": None, "redeliveries": attempt - 1,
+               **{f"address.{k}": v for k, v in address_fix.items()}}
+
+    def work(session: ClientSession) -> dict:
+        if order["status"] in domain.sources_of("redeliver"):
+            moved = store.apply_move(db, session, order, "redeliver", who.role, who.id, text, now, changes,
+                                     expect={"delivery_problem.at": problem["at"]})
+        elif store.note(db, session, order, who.role, who.id, text, now, changes,
+                        expect={"status": order["status"], "delivery_problem.at": problem["at"]}):
+            moved = {**order, "status": order["status"]}
+        else:
+            raise conflict("Someone else decided about this delivery just now; load the order again.")
+        store.emit(db, session, order["_id"], "orders.order.redelivery_requested", {
+            "order_id": order["_id"], "task_id": problem.get("task_id"), "attempt": attempt, "reason": reason,
+            "dropoff": address_fix, "community_id": order["address"]["community_id"]})
+        return moved
+
+    in_transaction(db, work)
+    return db.orders.find_one({"_id": order["_id"]})
 
 
 def complete(db: Database, who: Principal, order: dict) -> dict:
@@ -318,7 +356,8 @@ def cancel(db: Database, who: Principal, order: dict, reason: str) -> dict:
 def _cancel_with_compensation(db: Database, session: ClientSession, order: dict, action: str, role: str,
                               actor: str | None, reason: str, now: datetime) -> dict:
     held = order["status"] != "placed"  # catalog answered: a portion is held
-    moved = store.apply_move(db, session, order, action, role, actor, reason, now, {"cancel_reason": reason})
+    settled = {"delivery_problem": None} if order.get("delivery_problem") else {}  # the coordinator chose: refund
+    moved = store.apply_move(db, session, order, action, role, actor, reason, now, {"cancel_reason": reason, **settled})
     _emit_cancelled(db, session, moved, reason, role, held)
     if domain.move_of(action).refunds:
         payment = _succeeded_payment(db, session, order)

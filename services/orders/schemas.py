@@ -46,6 +46,20 @@ class DeclineIn(StrictSchema):
                            metadata={"example": "the kitchen is closed today"})
 
 
+class AddressFixIn(StrictSchema):
+    building = fields.String(validate=validate.Length(1, 40))
+    room = fields.String(validate=validate.Length(1, 20))
+    contact_name = fields.String(validate=validate.Length(1, 40))
+    phone = phone()
+
+
+class RedeliverIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(1, 200),
+                           metadata={"example": "the room number was wrong; the resident lives in 302"})
+    address = fields.Nested(AddressFixIn, metadata={
+        "description": "corrections to the delivery address within the same community, when it was wrong"})
+
+
 class RefundIn(StrictSchema):
     amount_fen = fields.Integer(required=True, validate=validate.Range(min=1))
     reason = fields.String(required=True, validate=validate.Length(1, 200))
@@ -158,6 +172,11 @@ class CourierOut(ma.Schema):
     assigned_at = fields.AwareDateTime()
 
 
+class DeliveryProblem(ma.Schema):
+    reason = fields.String(metadata={"description": "what the volunteer reported: wrong_address, refused, ..."})
+    at = fields.AwareDateTime()
+
+
 class PaymentBrief(ma.Schema):
     id = fields.String()
     status = fields.String()
@@ -178,6 +197,9 @@ class OrderSchema(ma.Schema):
     amount = fields.Nested(AmountSchema)
     payment = fields.Nested(PaymentBrief, allow_none=True)
     courier = fields.Nested(CourierOut, allow_none=True)
+    delivery_problem = fields.Nested(DeliveryProblem, allow_none=True, metadata={
+        "description": "a failed delivery waiting for the coordinator: deliver again (redeliver) or cancel and refund"})
+    redeliveries = fields.Integer(metadata={"description": "how many times the coordinator sent the meal out again"})
     cancel_reason = fields.String()
     refunded_fen = fields.Integer()
     deadline = fields.Nested(DeadlineOut, allow_none=True)
@@ -191,7 +213,8 @@ class OrderSchema(ma.Schema):
 
 class OrderArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATES))
-    attention = fields.Boolean(metadata={"description": "only open orders that missed a deadline"})
+    attention = fields.Boolean(metadata={
+        "description": "only open orders that need the coordinator: a missed deadline or a failed delivery"})
 
 
 OrderPage = page_schema(OrderSchema, "OrderPage")

@@ -35,14 +35,15 @@ def prepare(db: Database) -> None:
 
 
 def apply_move(db: Database, session: ClientSession, order: dict, action: str, role: str, actor: str | None,
-               reason: str, now: datetime, extra: dict | None = None) -> dict:
-    """Moves the order by one transition with a conditional update; returns the order as it now is."""
+               reason: str, now: datetime, extra: dict | None = None, expect: dict | None = None) -> dict:
+    """Moves the order by one transition with a conditional update (on its state, and on `expect`
+    when given); returns the order as it now is."""
     target = domain.next_state(order["status"], action, role, order["listing"]["fulfilment"])
     entry = domain.timeline_entry(order["status"], target, role, actor, now, reason)
     deadline = domain.deadline_after(target, order, now)
     extra = {**(extra or {}), "deadline": deadline}
     result = db.orders.update_one(
-        {"_id": order["_id"], "status": order["status"]},
+        {"_id": order["_id"], "status": order["status"], **(expect or {})},
         {"$set": {"status": target, "updated_at": now, **extra}, "$push": {"timeline": entry}},
         session=session,
     )
@@ -53,12 +54,13 @@ def apply_move(db: Database, session: ClientSession, order: dict, action: str, r
 
 
 def note(db: Database, session: ClientSession, order: dict, role: str, actor: str | None, reason: str,
-         now: datetime, extra: dict | None = None) -> None:
-    """A timeline entry that is not a transition (a refund, an escalation): from and to are the same state."""
-    db.orders.update_one({"_id": order["_id"]},
-                         {"$push": {"timeline": domain.timeline_entry(order["status"], order["status"], role, actor,
-                                                                      now, reason)},
-                          "$set": {"updated_at": now, **(extra or {})}}, session=session)
+         now: datetime, extra: dict | None = None, expect: dict | None = None) -> bool:
+    """A timeline entry that is not a transition (a refund, an escalation): from and to are the same state.
+    With `expect`, only while the order still matches it; False when it no longer did."""
+    return db.orders.update_one({"_id": order["_id"], **(expect or {})},
+                                {"$push": {"timeline": domain.timeline_entry(order["status"], order["status"], role,
+                                                                             actor, now, reason)},
+                                 "$set": {"updated_at": now, **(extra or {})}}, session=session).modified_count == 1
 
 
 def add_ledger(db: Database, session: ClientSession, order: dict, entries: list[tuple[str, int]], kind: str,

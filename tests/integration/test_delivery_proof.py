@@ -93,3 +93,29 @@ def test_other_failures_end_the_task_with_their_reason(town):
     assert town.events("delivery.task.failed")[0]["reason"] == "wrong_address"
     assert town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"}, expect=409)["error"]["code"] == \
         "illegal_transition"
+
+
+def test_a_failed_delivery_sent_out_again_is_offered_afresh_to_the_corrected_address(town):
+    from services.delivery import handlers
+
+    task_id, volunteer_id, who = _accepted(town)
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    town.call("POST", f"/tasks/{task_id}/fail", who, {"reason": "wrong_address", "note": "no room 301"})
+    assert town.offers(who) == []
+    assert town.call("GET", "/volunteers/me", who)["active_tasks"] == 0
+
+    redelivery = {"order_id": town.task(task_id)["order_id"], "task_id": task_id, "attempt": 2,
+                  "reason": "she lives in 302", "dropoff": {"room": "302"}, "community_id": "lianxi"}
+    town.event("orders.order.redelivery_requested", redelivery, handlers.on_redelivery_requested)
+    [offer] = town.offers(who)
+    assert offer["task_id"] == task_id and offer["mode"] == "single", "back on the first rung of the ladder"
+    again = town.call("POST", f"/offers/{offer['id']}/accept", who)
+    assert again["status"] == "assigned" and again["dropoff"]["room"] == "302"
+    assert again["dropoff"]["building"] == "12", "only what the coordinator corrected changes"
+    assert [(a["volunteer_id"], a["reason"]) for a in again["attempts"]] == [(volunteer_id, "wrong_address")]
+
+    # the same request heard twice (another event id) finds the task no longer failed: nothing changes
+    town.event("orders.order.redelivery_requested", redelivery, handlers.on_redelivery_requested)
+    assert town.task(task_id)["status"] == "assigned" and len(town.task(task_id)["attempts"]) == 1
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    assert town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "1357"})["status"] == "delivered"

@@ -251,3 +251,89 @@ def test_a_family_member_orders_for_an_elder_at_the_elders_price_and_both_see_it
     with pytest.raises(Exception) as refused:
         kit.placed_and_reserved(who=kit.RESIDENT, for_elder=kit.ELDER.id)
     assert "for_resident_id" in str(getattr(refused.value, "details", refused.value))
+
+
+def _on_its_way(client, order) -> None:
+    """Paid, accepted, ready and picked up by a volunteer, as delivery's events tell orders."""
+    from linli.db import in_transaction
+
+    _pay_and_notify(client, order)
+    for step in ("accept", "ready"):
+        assert client.post(f"/api/v1/orders/{order['_id']}/{step}", headers=kit.token(kit.PROVIDER)).status_code == 200
+    db, task = store.database(), {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_1"}
+    in_transaction(db, lambda s: saga.on_task_assigned(db, s, {"data": task}))
+    in_transaction(db, lambda s: saga.on_task_picked_up(db, s, {"data": task}))
+
+
+def _delivery_fails(order, reason="wrong_address") -> None:
+    from linli.db import in_transaction
+
+    db, data = store.database(), {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_1"}
+    in_transaction(db, lambda s: saga.on_task_failed(db, s, {"data": {**data, "reason": reason}}))
+
+
+def test_given_a_failed_delivery_when_the_coordinator_sends_it_again_then_it_is_ready_for_a_new_volunteer(client):
+    order = kit.placed_and_reserved()
+    _on_its_way(client, order)
+    _delivery_fails(order)
+    mine = client.get(f"/api/v1/orders/{order['_id']}", headers=kit.token(kit.RESIDENT)).get_json()
+    assert mine["status"] == "delivering" and "committee will arrange another delivery" in mine["status_text"]
+    board = client.get("/api/v1/orders?attention=true", headers=kit.token(kit.COORDINATOR)).get_json()
+    assert [o["id"] for o in board["items"]] == [order["_id"]]
+    assert board["items"][0]["delivery_problem"]["reason"] == "wrong_address"
+
+    path = f"/api/v1/orders/{order['_id']}/redeliver"
+    body = {"reason": "the resident lives in 302", "address": {"room": "302"}}
+    assert client.post(path, json=body, headers=kit.token(kit.RESIDENT)).status_code == 403
+    assert client.post(path, json=body, headers=kit.token(kit.ELSEWHERE)).status_code == 404
+    bad = client.post(path, json={"reason": "x", "address": {"community_id": "pengfei"}},
+                      headers=kit.token(kit.COORDINATOR)).get_json()
+    assert "address" in bad["error"]["details"], "the community cannot change: it decides who delivers"
+    db = store.database()
+    assert _state(order["_id"])["address"]["room"] == "2" and kit.events(db, "orders.order.redelivery_requested") == []
+
+    again = client.post(path, json=body, headers=kit.token(kit.COORDINATOR)).get_json()
+    assert again["status"] == "ready" and again["delivery_problem"] is None and again["address"]["room"] == "302"
+    assert again["redeliveries"] == 1 and again["courier"] is None
+    assert again["timeline"][-1]["reason"] == "sent out again by the coordinator (delivery 2): the resident lives in 302"
+    assert kit.events(db, "orders.order.redelivery_requested") == [
+        {"order_id": order["_id"], "task_id": "tsk_1", "attempt": 2, "reason": "the resident lives in 302",
+         "dropoff": {"room": "302"}, "community_id": "lianxi"}]
+    twice = client.post(path, json=body, headers=kit.token(kit.COORDINATOR))
+    assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "no_failed_delivery"
+    assert len(kit.events(db, "orders.order.redelivery_requested")) == 1
+    assert client.get("/api/v1/orders?attention=true", headers=kit.token(kit.COORDINATOR)).get_json()["total"] == 0
+
+    # the second volunteer picks it up and hands it over: the order completes as usual
+    from linli.db import in_transaction
+    second = {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_2"}
+    in_transaction(db, lambda s: saga.on_task_picked_up(db, s, {"data": second}))
+    in_transaction(db, lambda s: saga.on_task_delivered(db, s, {"data": {**second, "minutes": 12}}))
+    assert [e["to"] for e in _state(order["_id"])["timeline"]][-4:] == ["delivering", "ready", "delivering",
+                                                                       "completed"]
+
+
+def test_given_a_failed_delivery_when_the_coordinator_cancels_then_it_is_refunded_and_cannot_be_sent_again(client):
+    order = kit.placed_and_reserved()
+    _on_its_way(client, order)
+    _delivery_fails(order, reason="refused")
+    cancelled = client.post(f"/api/v1/orders/{order['_id']}/cancel", json={"reason": "the resident refused it"},
+                            headers=kit.token(kit.COORDINATOR)).get_json()
+    assert cancelled["status"] == "cancelled"
+    db = store.database()
+    assert db.refunds.find_one({"order_id": order["_id"]})["amount_fen"] == 1500
+    late = client.post(f"/api/v1/orders/{order['_id']}/redeliver", json={"reason": "try again"},
+                       headers=kit.token(kit.COORDINATOR))
+    assert late.status_code == 409 and late.get_json()["error"]["details"]["current_status"] == "cancelled"
+    _delivery_fails(order)  # a late failure report about a closed order is only history
+    assert _state(order["_id"])["delivery_problem"] is None
+
+
+def test_no_redelivery_without_a_failed_delivery(client):
+    order = kit.placed_and_reserved()
+    _on_its_way(client, order)
+    refused = client.post(f"/api/v1/orders/{order['_id']}/redeliver", json={"reason": "just in case"},
+                          headers=kit.token(kit.COORDINATOR))
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_failed_delivery"
+    assert "reason" in client.post(f"/api/v1/orders/{order['_id']}/redeliver", json={},
+                                   headers=kit.token(kit.COORDINATOR)).get_json()["error"]["details"]

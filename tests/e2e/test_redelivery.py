@@ -1,0 +1,81 @@
+"""A delivery that fails at the door, sent out again by the coordinator to the corrected address,
+end to end through the gateway on every real process, the real broker and the embedded Mongo server."""
+from __future__ import annotations
+
+from devstack.client import Client
+from tests.conftest import eventually
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.test_journey import tomorrow_in_shanghai
+
+# far from the other tests' canteens and volunteers, so this volunteer is the nearest
+CANTEEN = {"lng": 121.6120, "lat": 31.2410}
+HOME = {"lng": 121.6150, "lat": 31.2390}
+
+
+def test_a_failed_delivery_is_sent_out_again_to_the_corrected_address(stack, staff):
+    admin, coordinator = staff
+    api = Client(stack.url())
+    admin.request("POST", "/api/v1/catalog/communities", json={"id": "lianxi", "name": "莲溪社区", "center": HOME},
+                  expect=(201, 409))
+    canteen = api.register("redo_canteen", PASSWORD, "Riverside canteen", "provider")
+    profile = canteen.post("/api/v1/catalog/providers", {
+        "name": "Riverside canteen", "kind": "hospital_canteen", "phone": "021-5888 0002", "address": "8 River Road",
+        "location": CANTEEN, "community_ids": ["lianxi"]}, expect=201)
+    coordinator.post(f"/api/v1/catalog/providers/{profile['id']}/verify", expect=200)
+    listing = canteen.post("/api/v1/catalog/listings", {
+        "title": "Riverside lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 800,
+        "community_ids": ["lianxi"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 10}]},
+        expect=201)
+    volunteer = api.register("redo_vol", PASSWORD, "Xiao Li", "volunteer")
+    vprofile = volunteer.post("/api/v1/delivery/volunteers", {
+        "name": "Xiao Li", "phone": "138 0000 0022", "community_ids": ["lianxi"], "vehicle": "e_bike"}, expect=201)
+    coordinator.post(f"/api/v1/delivery/volunteers/{vprofile['id']}/verify", expect=200)
+    volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": CANTEEN})
+
+    resident = api.register("redo_res", PASSWORD, "Grandma Sun", "resident")
+    order = resident.post("/api/v1/orders", {
+        "listing_id": listing["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
+        "address": {"community_id": "lianxi", "building": "7", "room": "301", "contact_name": "Sun",
+                    "phone": "139 2222 3333", "location": HOME}}, expect=201)
+    mine = lambda: resident.get(f"/api/v1/orders/{order['id']}")
+    eventually(lambda: mine()["status"] == "awaiting_payment" or None, what="the portion to be held")
+    cashier = resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200)["cashier_url"]
+    api.request("POST", cashier.split(str(stack.ports["gateway"]), 1)[1] + "/pay", expect=200)
+    eventually(lambda: mine()["status"] == "paid" or None, what="the payment")
+    pickup_code = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)["pickup_code"]
+    canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)
+
+    def my_offer():
+        return next((o for o in volunteer.get("/api/v1/delivery/offers")["items"] if o["order_id"] == order["id"]),
+                    None)
+
+    # the first trip: picked up, but nobody lives in room 301 of building 7
+    task = volunteer.post(f"/api/v1/delivery/offers/{eventually(my_offer, what='an offer')['id']}/accept", expect=200)
+    volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/pickup", {"code": pickup_code}, expect=200)
+    eventually(lambda: mine()["status"] == "delivering" or None, what="orders to see the pickup")
+    volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/fail",
+                   {"reason": "wrong_address", "note": "room 301 is empty; neighbours say she is in 302"}, expect=200)
+
+    # the coordinator is alerted; the resident reads what happens next
+    board = eventually(lambda: [o for o in coordinator.get("/api/v1/orders?attention=true&per_page=50")["items"]
+                                if o["id"] == order["id"]], what="the coordinator to be alerted")
+    assert board[0]["delivery_problem"]["reason"] == "wrong_address"
+    assert "another delivery or a refund" in mine()["status_text"]
+    refused = resident.request("POST", f"/api/v1/orders/{order['id']}/redeliver", json={"reason": "please"},
+                               expect=403).json()
+    assert refused["error"]["code"] == "forbidden"
+
+    # sent out again to room 302: the task goes back on offer and the meal arrives
+    again = coordinator.post(f"/api/v1/orders/{order['id']}/redeliver",
+                             {"reason": "she lives in 302", "address": {"room": "302"}}, expect=200)
+    assert again["status"] == "ready" and again["address"]["room"] == "302"
+    second = volunteer.post(f"/api/v1/delivery/offers/{eventually(my_offer, what='a new offer')['id']}/accept",
+                            expect=200)
+    assert second["id"] == task["id"] and second["dropoff"]["room"] == "302"
+    assert [a["reason"] for a in second["attempts"]] == ["wrong_address"]
+    volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/pickup", {"code": pickup_code}, expect=200)
+    eventually(lambda: mine()["status"] == "delivering" or None, what="orders to see the second pickup")
+    volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/deliver", {"code": mine()["handover_code"]}, expect=200)
+    final = eventually(lambda: (o := mine())["status"] == "completed" and o, what="the order to complete")
+    assert [e["to"] for e in final["timeline"]][-4:] == ["delivering", "ready", "delivering", "completed"]
+    assert final["redeliveries"] == 1 and final["status_text"] == "Completed"
