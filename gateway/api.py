@@ -1,6 +1,8 @@
 """Accounts: sign-up, sign-in, refresh, sign-out, the profile, eligibility tags and family links."""
 from __future__ import annotations
 
+import re
+
 from flask import g, request
 from flask_smorest import Blueprint
 from pymongo.errors import DuplicateKeyError
@@ -9,11 +11,12 @@ from linli.auth import Relative, issue_access_token
 from linli.config import settings
 from linli.errors import ApiError, conflict, forbidden, not_found
 from linli.ids import new_id, utcnow
+from linli.schemas import page_of
 from linli.web import requires
 
 from . import accounts, throttle
 from .schemas import (AccountDetail, AccountSchema, FamilyIn, FamilyLinkSchema, LoginIn, LogoutIn, ProfileSchema,
-                      RefreshIn, RegisterIn, StaffIn, TagsIn, TokensSchema)
+                      RefreshIn, RegisterIn, ResidentArgs, ResidentPage, StaffIn, TagsIn, TokensSchema)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
 
@@ -143,6 +146,38 @@ def set_tags(body, account_id):
         "$push": {"tag_history": {"tags": sorted(set(body["tags"])), "checked": body["checked"],
                                   "by": g.principal.id, "at": utcnow()}}})
     return _account_out(db.accounts.find_one({"_id": account_id}))
+
+
+def _residents_visible_to(who) -> dict:
+    """A coordinator finds the residents who live in its communities (their profile says so); an admin, all."""
+    query: dict = {"role": "resident"}
+    if who.role == "coordinator":
+        query["profile.community_id"] = {"$in": list(who.communities)}
+    return query
+
+
+@blp.route("/accounts")
+@requires("coordinator", "admin")
+@blp.arguments(ResidentArgs, location="query")
+@blp.response(200, ResidentPage)
+def find_residents(args):
+    """Residents of the coordinator's communities, found by part of their name (`q`), to order on their behalf."""
+    query = _residents_visible_to(g.principal)
+    if "q" in args:
+        query["name"] = {"$regex": re.escape(args["q"]), "$options": "i"}
+    docs, numbers = page_of(accounts.database().accounts, query, args, [("name", 1), ("_id", 1)])
+    return {"items": [_account_out(a) for a in docs], **numbers}
+
+
+@blp.route("/accounts/<account_id>")
+@requires("coordinator", "admin")
+@blp.response(200, AccountDetail)
+def get_resident(account_id):
+    """One resident of the coordinator's communities, with the profile an order on their behalf needs."""
+    account = accounts.database().accounts.find_one({"_id": account_id, **_residents_visible_to(g.principal)})
+    if account is None:
+        raise not_found("The resident")
+    return _account_out(account)
 
 
 # -- family links -------------------------------------------------------------------------------

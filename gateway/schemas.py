@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from linli.schemas import StrictSchema, phone
+from linli.schemas import PageArgs, StrictSchema, page_schema, phone
 
 from .accounts import ELIGIBILITY_TAGS, SELF_SERVICE_ROLES
 
@@ -75,6 +75,13 @@ class RelativeSchema(ma.Schema):
 class AccountDetail(AccountSchema):
     profile = fields.Nested(ProfileSchema)
     family_of = fields.List(fields.Nested(RelativeSchema))
+
+
+class ResidentArgs(PageArgs):
+    q = fields.String(validate=validate.Length(1, 40), metadata={"description": "part of the name"})
+
+
+ResidentPage = page_schema(AccountSchema, "ResidentPage")
 
 
 class LogoutIn(StrictSchema):

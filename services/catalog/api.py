@@ -81,6 +81,21 @@ def _visible_listing(listing_id: str) -> dict:
 
 # -- writing listings --------------------------------------------------------------------
 
+def _service_area(d, change: dict, location: dict) -> dict:
+    """A radius listing serves the communities whose centre lies within its radius; naming communities
+    instead ends the radius."""
+    if "service_radius_m" in change:
+        radius = change["service_radius_m"]
+        served = listings.communities_within(location, radius, list(d.communities.find({}, {"center": 1})))
+        if not served:
+            raise invalid("service_radius_m", f"no community's centre lies within {radius} m of your location; "
+                                              "widen the radius or name the communities you serve")
+        return {"community_ids": served}
+    if "community_ids" in change:
+        return {"service_radius_m": None}
+    return {}
+
+
 @blp.route("/listings", methods=["POST"])
 @requires("provider")
 @idempotent(db)
@@ -96,6 +111,7 @@ def create_listing(body):
         _refuse_unless_can_publish(provider)
     if d.categories.find_one({"_id": body["category"]}) is None:
         raise invalid("category", f"there is no category {body['category']!r}")
+    body = {**body, **_service_area(d, body, provider["location"])}
     first = d.communities.find_one({"_id": body["community_ids"][0]}, {"timezone": 1}) or {}
     doc = rule(listings.new_listing, body, listing_id=new_id("lst"), provider=provider,
                timezone=first.get("timezone", DEFAULT_TZ), now=utcnow())
@@ -115,6 +131,7 @@ def update_listing(body, listing_id):
         return listing_out(doc, provider)
     if body.get("status") == "published" and doc["status"] != "published":
         _refuse_unless_can_publish(provider)
+    body = {**body, **_service_area(db(), body, doc["location"])}
     after = rule(listings.edited, doc, body, provider["community_ids"], utcnow())
     if not store.save_listing(db(), doc, after, listings.event_for(doc, after), listings.event_data(after)):
         raise conflict("The listing changed meanwhile; load it again and retry.")

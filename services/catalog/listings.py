@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from linli.geo import distance_m
+
 from . import geo, schedule, tokens
 from .domain import LISTING_MOVES, RuleViolation
 
@@ -45,7 +47,8 @@ def check_listing(listing: dict, provider_communities: list[str]) -> None:
     schedule.check_slots(listing["slots"])
     schedule.check_exceptions(listing.get("exceptions", []), listing["slots"])
     check_tiers(listing["price_fen"], listing.get("tiers", []))
-    check_communities(listing["community_ids"], provider_communities)
+    if not listing.get("service_radius_m"):  # a radius listing's communities follow from its radius
+        check_communities(listing["community_ids"], provider_communities)
 
 
 def derived(listing: dict) -> dict:
@@ -79,6 +82,13 @@ def edited(listing: dict, patch: dict, provider_communities: list[str], now: dat
     after = {**listing, **patch, "version": listing["version"] + 1, "updated_at": now}
     check_listing(after, provider_communities)
     return {**after, **derived(after)}
+
+
+def communities_within(location: dict, radius_m: int, communities: list[dict]) -> list[str]:
+    """The communities a radius listing serves: those whose centre lies within its radius (GeoJSON points)."""
+    (lng, lat) = location["coordinates"]
+    return sorted(c["_id"] for c in communities
+                  if distance_m(lng, lat, *c["center"]["coordinates"]) <= radius_m)
 
 
 def publicly_visible(listing: dict) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g
 from pymongo.errors import DuplicateKeyError
 
-from linli.errors import ApiError, conflict, not_found
+from linli.errors import ApiError, conflict, invalid, not_found
 from linli.ids import new_id, utcnow
 from linli.schemas import geojson_to_point, point_to_geojson
 from linli.web import requires
@@ -12,7 +12,7 @@ from linli.web import requires
 from . import domain, store
 from .api import STAFF, blp, db, rule
 from .reference_api import known_communities
-from .schemas import ProviderIn, ProviderSchema, SuspendIn
+from .schemas import ProviderIn, ProviderPatch, ProviderSchema, SuspendIn
 
 
 def _provider_out(doc: dict) -> dict:
@@ -45,6 +45,37 @@ def my_provider():
     if doc is None:
         raise not_found("Your provider profile")
     return _provider_out(doc)
+
+
+@blp.route("/providers/me", methods=["PATCH"])
+@requires("provider")
+@blp.arguments(ProviderPatch)
+@blp.response(200, ProviderSchema)
+def edit_my_provider(body):
+    """The provider changes its own name, contact, address, location or communities. Moving carries every
+    listing along; a community can be dropped only when no listing still serves it."""
+    d = db()
+    doc = d.providers.find_one({"owner_id": g.principal.id})
+    if doc is None:
+        raise not_found("Your provider profile")
+    if not body:
+        return _provider_out(doc)
+    changes = {**body, "updated_at": utcnow()}
+    if "location" in body:
+        changes["location"] = point_to_geojson(body["location"])
+    if "community_ids" in body:
+        known_communities(body["community_ids"])
+        dropped = set(doc["community_ids"]) - set(body["community_ids"])
+        still = d.listings.find_one({"provider_id": doc["_id"], "status": {"$ne": "withdrawn"},
+                                     "service_radius_m": {"$in": [None, 0]},
+                                     "community_ids": {"$in": sorted(dropped)}}, {"title": 1, "community_ids": 1})
+        if still is not None:
+            serving = ", ".join(sorted(dropped & set(still["community_ids"])))
+            raise invalid("community_ids", f"your listing “{still['title']}” still serves {serving}; "
+                                           "change or withdraw it first")
+    if not store.edit_provider(d, doc, changes):
+        raise conflict("Your profile changed meanwhile; load it again and retry.")
+    return _provider_out(d.providers.find_one({"_id": doc["_id"]}))
 
 
 @blp.route("/providers/<provider_id>")

@@ -7,7 +7,7 @@ from linli.errors import conflict, invalid, not_found
 from linli.schemas import geojson_to_point, point_to_geojson
 from linli.web import requires
 
-from . import domain
+from . import domain, store
 from .api import blp, db, rule
 from .schemas import CategoryIn, CategoryPatch, CategorySchema, CommunityIn, CommunityPatch, CommunitySchema
 
@@ -78,6 +78,7 @@ def create_community(body):
     doc = {"_id": body["id"], "name": body["name"], "center": point_to_geojson(body["center"]),
            "boundary": _polygon(body["boundary"]) if body["boundary"] else None, "timezone": body["timezone"]}
     _insert_new(db().communities, doc, "community")
+    store.serve_new_community(db(), doc)
     return _community_out(doc)
 
 
@@ -102,6 +103,8 @@ def update_community(body, community_id):
         rule(domain.check_boundary, boundary, center)
     if changes:
         d.communities.update_one({"_id": community_id}, {"$set": changes})
+        if "center" in changes:
+            store.serve_new_community(d, {**doc, **changes})
     return _community_out({**doc, **changes})
 
 

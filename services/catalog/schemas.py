@@ -87,6 +87,16 @@ class ProviderIn(StrictSchema):
     community_ids = fields.List(fields.String(), required=True, validate=validate.Length(1, 20))
 
 
+class ProviderPatch(StrictSchema):
+    """What a provider may change itself; its kind is the committee's to change."""
+    name = fields.String(validate=validate.Length(1, 80))
+    contact_name = fields.String(validate=validate.Length(1, 40))
+    phone = phone()
+    address = fields.String(validate=validate.Length(1, 200))
+    location = fields.Nested(PointSchema)
+    community_ids = fields.List(fields.String(), validate=validate.Length(1, 20))
+
+
 class SuspendIn(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(1, 300))
 
@@ -166,11 +176,25 @@ class ListingIn(StrictSchema):
     tags = fields.List(_TAG, load_default=list, validate=validate.Length(0, 20))
     photos = fields.List(_PHOTO, load_default=list, validate=validate.Length(0, 9),
                          metadata={"description": "URLs of photos; checked for shape, never fetched"})
-    community_ids = fields.List(fields.String(), required=True, validate=validate.Length(1, 20))
+    community_ids = fields.List(fields.String(), validate=validate.Length(1, 20), metadata={
+        "description": "the communities served; or give service_radius_m instead"})
+    service_radius_m = fields.Integer(validate=validate.Range(100, 50_000), metadata={
+        "description": "serve every address within this distance of your location, instead of named communities"})
     slots = fields.List(fields.Nested(SlotSchema), load_default=list, validate=validate.Length(0, 10))
     exceptions = fields.List(fields.Nested(ExceptionSchema), load_default=list, validate=validate.Length(0, 200))
     max_quantity = fields.Integer(load_default=5, validate=validate.Range(1, 100))
     status = fields.String(load_default="published", validate=validate.OneOf(("draft", "published")))
+
+    @ma.validates_schema
+    def _communities_or_radius(self, data, **_):
+        _one_service_area(data, required=True)
+
+
+def _one_service_area(data: dict, required: bool) -> None:
+    if "community_ids" in data and "service_radius_m" in data:
+        raise ma.ValidationError("give community_ids or service_radius_m, not both", "service_radius_m")
+    if required and "community_ids" not in data and "service_radius_m" not in data:
+        raise ma.ValidationError("name the communities you serve, or give service_radius_m", "community_ids")
 
 
 class ListingPatch(StrictSchema):
@@ -182,10 +206,15 @@ class ListingPatch(StrictSchema):
     tags = fields.List(_TAG, validate=validate.Length(0, 20))
     photos = fields.List(_PHOTO, validate=validate.Length(0, 9))
     community_ids = fields.List(fields.String(), validate=validate.Length(1, 20))
+    service_radius_m = fields.Integer(validate=validate.Range(100, 50_000))
     slots = fields.List(fields.Nested(SlotSchema), validate=validate.Length(0, 10))
     exceptions = fields.List(fields.Nested(ExceptionSchema), validate=validate.Length(0, 200))
     max_quantity = fields.Integer(validate=validate.Range(1, 100))
     status = fields.String(validate=validate.OneOf(LISTING_STATUSES))
+
+    @ma.validates_schema
+    def _communities_or_radius(self, data, **_):
+        _one_service_area(data, required=False)
 
 
 class ProviderBrief(ma.Schema):
@@ -208,7 +237,9 @@ class ListingSchema(ma.Schema):
     unit = fields.String()
     tags = fields.List(fields.String())
     photos = fields.List(fields.String())
-    community_ids = fields.List(fields.String())
+    community_ids = fields.List(fields.String(), metadata={
+        "description": "the communities served (with service_radius_m: those whose centre lies within it)"})
+    service_radius_m = fields.Integer(allow_none=True)
     slots = fields.List(fields.Nested(SlotSchema))
     exceptions = fields.List(fields.Nested(ExceptionSchema))
     max_quantity = fields.Integer()

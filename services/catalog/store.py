@@ -223,6 +223,36 @@ def post_review(db: Database, review: dict, completed_at: datetime, now: datetim
     return dbmod.in_transaction(db, work)
 
 
+# -- providers' own edits and service areas ------------------------------------------------------
+
+def edit_provider(db: Database, provider: dict, changes: dict) -> bool:
+    """A provider's own edit of its profile; a move carries its listings (and where search finds them) along.
+    Conditional on the profile read, so an edit made meanwhile is not overwritten."""
+    def work(session: ClientSession) -> bool:
+        if not db.providers.update_one({"_id": provider["_id"], "updated_at": provider.get("updated_at")},
+                                       {"$set": changes}, session=session).modified_count:
+            return False
+        if "location" in changes:
+            for doc in db.listings.find({"provider_id": provider["_id"]}, session=session):
+                moved = {**doc, "location": changes["location"]}
+                db.listings.update_one({"_id": doc["_id"]}, {"$set": {"location": changes["location"],
+                                                                      **listings.derived(moved)}}, session=session)
+        return True
+
+    return dbmod.in_transaction(db, work)
+
+
+def serve_new_community(db: Database, community: dict) -> int:
+    """A community added or moved joins the radius listings whose radius now reaches its centre."""
+    served = 0
+    for doc in db.listings.find({"service_radius_m": {"$gt": 0}, "status": {"$ne": "withdrawn"}},
+                                {"location": 1, "service_radius_m": 1}):
+        if listings.communities_within(doc["location"], doc["service_radius_m"], [community]):
+            served += db.listings.update_one({"_id": doc["_id"]},
+                                             {"$addToSet": {"community_ids": community["_id"]}}).modified_count
+    return served
+
+
 def count_revealed(db: Database, now: datetime) -> int:
     """Folds reviews that have become visible into their providers' scores (shown in search and on listings).
 

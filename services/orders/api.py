@@ -10,12 +10,13 @@ from pymongo.errors import DuplicateKeyError
 
 from linli import logs
 from linli.config import settings
-from linli.errors import ApiError, conflict, not_found
+from linli.auth import Relative
+from linli.errors import ApiError, conflict, invalid, not_found
 from linli.ids import utcnow
 from linli.schemas import page_of
 from linli.web import idempotent, requires
 
-from . import catalog_client, domain, payments as pay_provider, saga, store
+from . import domain, payments as pay_provider, saga, store, upstream
 from .schemas import (CancelIn, DeclineIn, NotifyAck, OrderArgs, OrderIn, OrderPage, OrderSchema, PaymentSchema,
                       RedeliverIn, RefundIn, RefundSchema, StatementArgs, StatementSchema)
 
@@ -81,16 +82,29 @@ def _move(fn, *args):
 
 
 @blp.route("", methods=["POST"])
-@requires("resident")
+@requires("resident", "coordinator")
 @idempotent(db)
 @blp.arguments(OrderIn)
 @blp.response(201, OrderSchema)
 def place_order(body):
-    """Orders a listing for a slot; the price comes from the listing."""
-    listing = catalog_client.listing_snapshot(body["listing_id"], body["slot_date"].isoformat(), body["slot"])
+    """Orders a listing for a slot; the price comes from the listing. A family member with an approved link,
+    or a coordinator for a resident of its communities, orders on the resident's behalf (`for_resident_id`)."""
+    on_behalf = _resident_for_coordinator(body) if g.principal.role == "coordinator" else None
+    listing = upstream.listing_snapshot(body["listing_id"], body["slot_date"].isoformat(), body["slot"])
     if listing is None:
         raise ApiError(422, "validation_failed", "listing_id: no such listing", {"listing_id": ["no such listing"]})
-    return _shape(saga.place(db(), g.principal, body, listing, utcnow()))
+    return _shape(saga.place(db(), g.principal, body, listing, utcnow(), on_behalf))
+
+
+def _resident_for_coordinator(body: dict) -> Relative:
+    if not body.get("for_resident_id"):
+        raise invalid("for_resident_id", "a coordinator orders for a resident: give the resident's account id")
+    if body["address"]["community_id"] not in g.principal.communities:
+        raise invalid("address.community_id", "you can order only for addresses in your own communities")
+    account = upstream.resident_for_coordinator(body["for_resident_id"], request.headers["Authorization"])
+    if account is None:
+        raise invalid("for_resident_id", "no resident of your communities has this account id")
+    return Relative(account["id"], account["name"], tuple(account.get("tags", ())))
 
 
 @blp.route("")
@@ -120,12 +134,15 @@ def get_order(order_id):
 
 
 @blp.route("/<order_id>/pay", methods=["POST"])
-@requires("resident")
+@requires("resident", "coordinator")
 @idempotent(db)
 @blp.response(200, PaymentSchema)
 def pay(order_id):
-    """Starts (or resumes) paying an order: answers with the cashier page to open."""
+    """Starts (or resumes) paying an order: answers with the cashier page to open. A coordinator may open it
+    for an order a coordinator placed on a resident's behalf (to hand to the resident, or to pay at the desk)."""
     order = _load(order_id)
+    if g.principal.role == "coordinator" and (order.get("ordered_by") or {}).get("role") != "coordinator":
+        raise ApiError(403, "forbidden", "The resident pays for an order they placed themselves.")
     if order["status"] != "awaiting_payment":
         raise _illegal(domain.IllegalTransition("pay", order["status"]))
     payment = saga.start_payment(db(), order, pay_provider.provider(), pay_provider.notify_url())

@@ -26,9 +26,10 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from linli import logs
-from linli.auth import Principal
+from linli.auth import Principal, Relative
 from linli.db import in_transaction
 from linli.errors import ApiError, conflict, invalid
+from linli.geo import distance_m
 from linli.ids import iso, new_id, utcnow
 
 from . import domain, store
@@ -42,11 +43,13 @@ class OutOfOrder(Exception):
 
 # -- 1. place ----------------------------------------------------------------------------
 
-def place(db: Database, who: Principal, body: dict, listing: dict, now: datetime) -> dict:
-    """Places an order; `who` may be the resident, or a family member with an approved link to them."""
+def place(db: Database, who: Principal, body: dict, listing: dict, now: datetime,
+          on_behalf: Relative | None = None) -> dict:
+    """Places an order; `who` may be the resident, a family member with an approved link to them, or a
+    coordinator (who gives the resident, `on_behalf`, as the gateway showed it to them)."""
     ordered_by = None
     if body.get("for_resident_id") and body["for_resident_id"] != who.id:
-        elder = who.relative(body["for_resident_id"])
+        elder = on_behalf if on_behalf is not None else who.relative(body["for_resident_id"])
         if elder is None:
             raise invalid("for_resident_id", "you have no approved family link to this resident")
         ordered_by = {"role": who.role, "id": who.id, "name": who.name}
@@ -54,7 +57,14 @@ def place(db: Database, who: Principal, body: dict, listing: dict, now: datetime
     if listing.get("status") != "published":
         raise ApiError(409, "listing_unavailable", "This offer is not available for ordering.")
     address = body["address"]
-    if address["community_id"] not in listing["community_ids"]:
+    if listing.get("service_radius_m"):
+        kitchen, home = listing["provider"]["location"], address["location"]
+        away = distance_m(kitchen["lng"], kitchen["lat"], home["lng"], home["lat"])
+        if away > listing["service_radius_m"]:
+            raise invalid("address.location", f"this provider serves addresses within "
+                                              f"{listing['service_radius_m'] / 1000:.1f} km of it; yours is "
+                                              f"{away / 1000:.1f} km away")
+    elif address["community_id"] not in listing["community_ids"]:
         raise invalid("address.community_id", "this provider does not serve your community")
     if body["quantity"] > listing.get("max_quantity", 5):
         raise invalid("quantity", f"at most {listing.get('max_quantity', 5)} per order")

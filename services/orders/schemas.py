@@ -34,7 +34,8 @@ class OrderIn(StrictSchema):
     address = fields.Nested(AddressIn, required=True)
     notes = fields.String(load_default="", validate=validate.Length(0, 500))
     for_resident_id = fields.String(validate=validate.Length(1, 64), metadata={
-        "description": "order for an elder whose family link is approved; the order records who placed it"})
+        "description": "order for an elder whose family link is approved, or, as a coordinator, for a resident of "
+                       "your communities; the order records who placed it"})
 
 
 class CancelIn(StrictSchema):

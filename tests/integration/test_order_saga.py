@@ -337,3 +337,17 @@ def test_no_redelivery_without_a_failed_delivery(client):
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_failed_delivery"
     assert "reason" in client.post(f"/api/v1/orders/{order['_id']}/redeliver", json={},
                                    headers=kit.token(kit.COORDINATOR)).get_json()["error"]["details"]
+
+
+def test_a_radius_listing_takes_orders_only_from_addresses_within_its_radius(client):
+    from datetime import date
+
+    listing = {**kit.listing(fulfilment="on_site", category="home_repair"), "service_radius_m": 2000}
+    body = {"listing_id": "lst_1", "quantity": 1, "slot_date": date.today(), "slot": "day",
+            "address": {"community_id": "elsewhere", "building": "1", "room": "2", "contact_name": "Wang",
+                        "phone": "139 0000 0000", "location": {"lng": 121.60, "lat": 31.18}}}
+    with pytest.raises(Exception) as refused:
+        saga.place(store.database(), kit.RESIDENT, body, listing, utcnow())
+    assert "within 2.0 km of it; yours is 4.8 km away" in str(refused.value.details["address.location"])
+    near = {**body, "address": {**body["address"], "location": {"lng": 121.56, "lat": 31.18}}}
+    assert saga.place(store.database(), kit.RESIDENT, near, listing, utcnow())["status"] == "placed"

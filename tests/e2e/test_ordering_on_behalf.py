@@ -1,0 +1,64 @@
+"""A coordinator orders a charity lunch for an elder who has no smartphone: it finds the elder
+among the residents of its communities, orders at the elder's price, and opens the cashier;
+the order records both. Through the gateway, on every real process."""
+from __future__ import annotations
+
+from devstack.client import Client
+from tests.conftest import eventually
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.test_journey import tomorrow_in_shanghai
+
+HOME = {"lng": 121.5600, "lat": 31.1770}
+
+
+def test_a_coordinator_orders_for_an_elder_of_its_community(stack, staff):
+    admin, coordinator = staff
+    api = Client(stack.url())
+    admin.request("POST", "/api/v1/catalog/communities", json={"id": "lianxi", "name": "莲溪社区", "center": HOME},
+                  expect=(201, 409))
+    canteen = api.register("behalf_canteen", PASSWORD, "Behalf canteen", "provider")
+    profile = canteen.post("/api/v1/catalog/providers", {
+        "name": "Behalf canteen", "kind": "hospital_canteen", "phone": "021-5888 0003", "address": "3 Road",
+        "location": HOME, "community_ids": ["lianxi"]}, expect=201)
+    coordinator.post(f"/api/v1/catalog/providers/{profile['id']}/verify", expect=200)
+    listing = canteen.post("/api/v1/catalog/listings", {
+        "title": "Behalf lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1500,
+        "community_ids": ["lianxi"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 5}],
+        "tiers": [{"tag": "elder70", "resident_pays_fen": 300, "shares": [{"funder": "town", "amount_fen": 1200}]}]},
+        expect=201)
+
+    elder = api.register("behalf_elder", PASSWORD, "Grandpa Qian Behalf", "resident")
+    elder_id = elder.get("/api/v1/me")["id"]
+    elder.put("/api/v1/me/profile", {"community_id": "lianxi"})
+    coordinator.put(f"/api/v1/accounts/{elder_id}/tags", {"tags": ["elder70"], "checked": "saw his ID card"})
+    stranger = api.register("behalf_far", PASSWORD, "Uncle Far Behalf", "resident")
+    stranger.put("/api/v1/me/profile", {"community_id": "pengfei"})
+
+    # the coordinator finds only residents of its own communities; residents cannot look anyone up
+    found = coordinator.get("/api/v1/accounts?q=qian%20behalf")["items"]
+    assert [(a["id"], a["tags"]) for a in found] == [(elder_id, ["elder70"])]
+    assert coordinator.get("/api/v1/accounts?q=far%20behalf")["items"] == []
+    assert elder.request("GET", "/api/v1/accounts?q=far").status_code == 403
+
+    body = {"listing_id": listing["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
+            "for_resident_id": elder_id,
+            "address": {"community_id": "lianxi", "building": "3", "room": "101", "contact_name": "Qian",
+                        "phone": "139 3333 4444", "location": HOME}}
+    stranger_id = stranger.get("/api/v1/me")["id"]
+    refused = coordinator.request("POST", "/api/v1/orders", json={**body, "for_resident_id": stranger_id},
+                                  expect=422).json()
+    assert "for_resident_id" in refused["error"]["details"]
+    bare = {k: v for k, v in body.items() if k != "for_resident_id"}
+    assert "for_resident_id" in coordinator.request("POST", "/api/v1/orders", json=bare,
+                                                    expect=422).json()["error"]["details"]
+
+    order = coordinator.post("/api/v1/orders", body, expect=201)
+    assert order["resident_id"] == elder_id and order["amount"]["payable_fen"] == 300, "the elder's price"
+    assert order["ordered_by"]["role"] == "coordinator"
+    assert order["timeline"][0]["reason"] == "ordered by 林主任 for Grandpa Qian Behalf"
+    eventually(lambda: elder.get(f"/api/v1/orders/{order['id']}")["status"] == "awaiting_payment" or None,
+               what="the portion to be held")
+    payment = coordinator.post(f"/api/v1/orders/{order['id']}/pay", expect=200)
+    assert payment["amount_fen"] == 300
+    api.request("POST", payment["cashier_url"].split(str(stack.ports["gateway"]), 1)[1] + "/pay", expect=200)
+    eventually(lambda: elder.get(f"/api/v1/orders/{order['id']}")["status"] == "paid" or None, what="the payment")
