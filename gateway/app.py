@@ -1,5 +1,6 @@
 """The gateway's Flask app factory (served by gunicorn: "gateway.app:create_app()")."""
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from linli import logs
 from linli.config import settings
@@ -22,6 +23,9 @@ def create_app() -> Flask:
     api.register_blueprint(tracking.blp)
     app.register_blueprint(pages)
     security.install(app)
+    if settings().trusted_proxies:
+        # behind a reverse proxy the client's address (sign-in throttling, logs) is in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings().trusted_proxies, x_proto=settings().trusted_proxies)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     for prefix in PROXIED:

@@ -42,6 +42,7 @@ class Settings:
     signup_limit: str = "10 per hour"
     cors_origins: tuple[str, ...] = ()
     access_token_minutes: int = 15
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -78,6 +79,8 @@ class Settings:
             # every local sign-up comes from 127.0.0.1 (demo, tests, benchmarks): the local stack raises it
             signup_limit=env.get("LINLI_SIGNUP_LIMIT", "10 per hour"),
             cors_origins=tuple(o.strip() for o in env.get("LINLI_CORS_ORIGINS", "").split(",") if o.strip()),
+            # how many proxies in front of the gateway add X-Forwarded-For; 0 trusts none (a client could forge it)
+            trusted_proxies=int(env.get("LINLI_TRUSTED_PROXIES", "0")),
         )
 
     def db_name(self, service: str) -> str:

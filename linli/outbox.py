@@ -16,9 +16,19 @@ from .ids import monotonic_seq, utcnow
 COLLECTION = "outbox"
 
 
+# Sent events are kept a week for tracing, then the database's TTL monitor removes them. The inbox
+# (in the same database) keeps a handled event's id for 30 days: far longer than any redelivery
+# (retries take seconds, a lease minutes), and a dead letter was never handled, so a replay is new.
+SENT_KEPT_SECONDS = 7 * 24 * 3600
+INBOX_KEPT_SECONDS = 30 * 24 * 3600
+
+
 def ensure_indexes(db: Database) -> None:
+    """The outbox's indexes, and the inbox's expiry (every service that publishes also consumes)."""
     db[COLLECTION].create_index([("status", ASCENDING), ("seq", ASCENDING)])
     db[COLLECTION].create_index([("aggregate", ASCENDING), ("seq", ASCENDING)])
+    db[COLLECTION].create_index("sent_at", expireAfterSeconds=SENT_KEPT_SECONDS)
+    db.inbox.create_index("handled_at", expireAfterSeconds=INBOX_KEPT_SECONDS)
 
 
 def add(

@@ -83,17 +83,22 @@ def _visible_listing(listing_id: str) -> dict:
 
 def _service_area(d, change: dict, location: dict) -> dict:
     """A radius listing serves the communities whose centre lies within its radius; naming communities
-    instead ends the radius."""
+    instead ends the radius. Either way the listing keeps the time zone of its first community."""
+    area: dict = {}
     if "service_radius_m" in change:
         radius = change["service_radius_m"]
-        served = listings.communities_within(location, radius, list(d.communities.find({}, {"center": 1})))
-        if not served:
+        area["community_ids"] = listings.communities_within(location, radius,
+                                                            list(d.communities.find({}, {"center": 1})))
+        if not area["community_ids"]:
             raise invalid("service_radius_m", f"no community's centre lies within {radius} m of your location; "
                                               "widen the radius or name the communities you serve")
-        return {"community_ids": served}
-    if "community_ids" in change:
-        return {"service_radius_m": None}
-    return {}
+    elif "community_ids" in change:
+        area["service_radius_m"] = None
+    served = area.get("community_ids") or change.get("community_ids")
+    if served:
+        first = d.communities.find_one({"_id": served[0]}, {"timezone": 1}) or {}
+        area["timezone"] = first.get("timezone", DEFAULT_TZ)
+    return area
 
 
 @blp.route("/listings", methods=["POST"])
@@ -111,10 +116,10 @@ def create_listing(body):
         _refuse_unless_can_publish(provider)
     if d.categories.find_one({"_id": body["category"]}) is None:
         raise invalid("category", f"there is no category {body['category']!r}")
-    body = {**body, **_service_area(d, body, provider["location"])}
-    first = d.communities.find_one({"_id": body["community_ids"][0]}, {"timezone": 1}) or {}
-    doc = rule(listings.new_listing, body, listing_id=new_id("lst"), provider=provider,
-               timezone=first.get("timezone", DEFAULT_TZ), now=utcnow())
+    area = _service_area(d, body, provider["location"])
+    timezone = area.pop("timezone")
+    doc = rule(listings.new_listing, {**body, **area}, listing_id=new_id("lst"), provider=provider,
+               timezone=timezone, now=utcnow())
     store.save_listing(d, None, doc, listings.event_for(None, doc), listings.event_data(doc))
     return listing_out(doc, provider)
 

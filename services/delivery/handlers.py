@@ -70,12 +70,15 @@ def on_redelivery_requested(db: Database, session: ClientSession, event: dict) -
 
 
 def on_review_posted(db: Database, session: ClientSession, event: dict) -> None:
-    """A resident's stars for the volunteer who carried the meal; kept with the date catalog lets it show."""
+    """A resident's stars for the volunteer who carried the meal, kept with the date catalog lets it show;
+    any review of the same order may bring that date forward (both sides have written)."""
     data = event["data"]
+    visible_from = datetime.fromisoformat(data["visible_from"])
     if data["direction"] == "resident_to_volunteer":
         store.keep_rating(db, session, {"_id": data["review_id"], "volunteer_id": data["subject_id"],
                                         "order_id": data["order_id"], "stars": data["stars"],
-                                        "visible_from": datetime.fromisoformat(data["visible_from"])})
+                                        "visible_from": visible_from})
+    store.show_order_reviews_from(db, session, data["order_id"], visible_from)
 
 
 HANDLERS = {

@@ -265,6 +265,13 @@ def keep_rating(db: Database, session: ClientSession, rating: dict) -> None:
     db.ratings.update_one({"_id": rating["_id"]}, {"$setOnInsert": rating}, upsert=True, session=session)
 
 
+def show_order_reviews_from(db: Database, session: ClientSession, order_id: str, visible_from: datetime) -> None:
+    """Catalog shows every review of an order once both sides have written: a later review of the same
+    order that is visible sooner brings the kept ones forward."""
+    db.ratings.update_many({"order_id": order_id, "visible_from": {"$gt": visible_from}},
+                           {"$set": {"visible_from": visible_from}}, session=session)
+
+
 def stars_shown(db: Database, volunteer_id: str, now: datetime) -> list[int]:
     """Reviews are blind until catalog shows them; the average counts only those shown by `now`."""
     return [r["stars"] for r in db.ratings.find({"volunteer_id": volunteer_id, "visible_from": {"$lte": now}},

@@ -55,3 +55,13 @@ def test_a_provider_edits_its_profile_and_a_move_carries_its_listings_along(cat)
     assert cat.db.providers.find_one({"owner_id": "acc_canteen"})["community_ids"] == ["lianxi", "far"]
     As(cat.http, "acc_nobody", "provider").patch("/providers/me", {"name": "x"}, expect=404)
     cat.resident.patch("/providers/me", {"name": "x"}, expect=403)
+
+
+def test_a_listing_moved_to_another_community_keeps_that_communitys_time_zone(cat):
+    cat.admin.post("/communities", {"id": "kashi", "name": "喀什社区", "center": {"lng": 75.99, "lat": 39.47},
+                                    "timezone": "Asia/Urumqi"})
+    canteen = cat.provider("acc_tz", communities=("lianxi", "kashi"))
+    listing = canteen.post("/listings", lunch())
+    assert listing["timezone"] == "Asia/Shanghai"
+    moved = canteen.patch(f"/listings/{listing['id']}", {"community_ids": ["kashi"]})
+    assert moved["timezone"] == "Asia/Urumqi" and moved["version"] == 2

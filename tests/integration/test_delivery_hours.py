@@ -56,8 +56,9 @@ def test_hours_are_credited_corrected_with_a_reason_and_exported(town):
     assert town.call("GET", f"/hours/export?month={month}", zhang, expect=403)["error"]["code"] == "forbidden"
 
 
-def _review(town, volunteer_id: str, stars: int, shown_in: timedelta, direction="resident_to_volunteer"):
-    data = {"order_id": "ord_x", "review_id": new_uuid(), "direction": direction, "author_id": "res_1",
+def _review(town, volunteer_id: str, stars: int, shown_in: timedelta, direction="resident_to_volunteer",
+            order_id: str | None = None):
+    data = {"order_id": order_id or f"ord_{new_uuid()}", "review_id": new_uuid(), "direction": direction, "author_id": "res_1",
             "subject_id": volunteer_id, "stars": stars, "tags": [], "visible_from": (utcnow() + shown_in).isoformat()}
     town.event("catalog.review.posted", data, handlers.on_review_posted)
     return data
@@ -72,3 +73,11 @@ def test_the_average_rating_counts_each_shown_review_of_the_volunteer_once(town)
     _review(town, volunteer_id, 1, timedelta(days=7))  # still blind
     _review(town, volunteer_id, 1, timedelta(minutes=-1), direction="resident_to_provider")
     assert town.call("GET", "/volunteers/me", who)["rating"] == {"count": 2, "average": 4.5}
+
+
+def test_a_blind_review_of_the_volunteer_shows_as_soon_as_the_other_side_of_the_order_writes(town):
+    volunteer_id, who = town.volunteer("v", near_canteen(100))
+    _review(town, volunteer_id, 3, timedelta(days=7), order_id="ord_both")
+    assert town.call("GET", "/volunteers/me", who)["rating"]["count"] == 0, "blind while only the resident wrote"
+    _review(town, "res_1", 5, timedelta(minutes=-1), direction="provider_to_resident", order_id="ord_both")
+    assert town.call("GET", "/volunteers/me", who)["rating"] == {"count": 1, "average": 3.0}

@@ -155,3 +155,24 @@ def test_interactive_docs_are_served_without_any_outside_network(gateway):
     assert "openapi.json" in gateway.get("/docs/init.js").get_data(as_text=True)
     listing = gateway.get("/docs/list").get_data(as_text=True)
     assert "/api/v1/auth/login" in listing
+
+
+def test_behind_a_trusted_proxy_the_address_throttled_is_the_clients_and_a_forged_one_is_ignored(linli_env,
+                                                                                                  monkeypatch):
+    monkeypatch.setenv("LINLI_SIGNUP_LIMIT", "100 per hour")
+    monkeypatch.setenv("LINLI_TRUSTED_PROXIES", "1")
+    reset_settings()
+    from gateway.app import create_app
+
+    behind = create_app().test_client()
+
+    def login(username, password, client_address, forged=None):
+        chain = f"{forged}, {client_address}" if forged else client_address
+        return behind.post("/api/v1/auth/login", json={"username": username, "password": password},
+                           environ_base={"REMOTE_ADDR": "10.0.0.254"}, headers={"X-Forwarded-For": chain})
+
+    _register(behind, "zhou")
+    for n in range(20):  # one client behind the proxy, claiming a new address each time
+        login(f"nobody{n}", "wrong-password", "203.0.113.7", forged=f"198.51.100.{n}")
+    assert login("zhou", PASSWORD, "203.0.113.7").status_code == 429, "the address the proxy saw is throttled"
+    assert login("zhou", PASSWORD, "203.0.113.8").status_code == 200, "another client behind the same proxy is not"
