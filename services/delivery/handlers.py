@@ -54,6 +54,14 @@ def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> Non
                            {"$set": {"status": "cancelled", "cancelled_at": now, "offer": None}}):
         return
     store.withdraw_offers(db, session, [task["_id"]], now)
+    if task["status"] == "offered":
+        # the other meals of a batch offered with this one go back on the ladder at once, to travel
+        # alone or in another batch, rather than wait for the withdrawn offer to lapse
+        store.close_round(db, session, task["offer"]["round"], "withdrawn", now)
+        for sibling in task["offer"]["task_ids"]:
+            other = store.task(db, sibling, session) if sibling != task["_id"] else None
+            if other is not None and other["status"] == "offered" and other["offer"]["round"] == task["offer"]["round"]:
+                dispatch.end_round(db, session, other, [])
     if task["status"] in domain.HELD_STATES:
         store.change_load(db, session, task["volunteer_id"], -1)
 

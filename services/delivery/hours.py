@@ -15,10 +15,13 @@ from . import domain
 CSV_COLUMNS = ("volunteer", "date", "task", "minutes")
 
 
-def entry(task_id: str, volunteer_id: str, minutes: int, at: datetime) -> dict:
+def entry(task: dict, volunteer_id: str, minutes: int, at: datetime, kind: str = "delivery") -> dict:
+    """Minutes for one trip of a task; a task sent out again after a failure is another trip."""
     day = domain.local_date(at)
-    return {"_id": f"hrs:{task_id}", "volunteer_id": volunteer_id, "task_id": task_id, "date": day, "month": day[:7],
-            "minutes": minutes, "credited_minutes": minutes, "at": at, "corrections": []}
+    trip = len(task.get("attempts") or [])
+    return {"_id": f"hrs:{task['_id']}" + (f":{trip + 1}" if trip else ""), "volunteer_id": volunteer_id,
+            "task_id": task["_id"], "kind": kind, "date": day, "month": day[:7], "minutes": minutes,
+            "credited_minutes": minutes, "at": at, "corrections": []}
 
 
 def month_totals(entries: list[dict]) -> dict[str, dict]:

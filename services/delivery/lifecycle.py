@@ -139,7 +139,7 @@ def hand_over(db: Database, who: Principal, task: dict, code: str | None, overri
                                                        "handover": proof}}, where={"volunteer_id": holder}):
             raise _illegal(task, "handed over")
         store.change_load(db, session, holder, -1, minutes)
-        store.credit_hours(db, session, hours.entry(task["_id"], holder, minutes, now))
+        store.credit_hours(db, session, hours.entry(task, holder, minutes, now))
         store.emit(db, session, task["_id"], "delivery.task.delivered", _event(task, holder, minutes=minutes))
 
     in_transaction(db, work)
@@ -171,16 +171,19 @@ def fail(db: Database, me: dict, task: dict, reason: str, note: str, now: dateti
 
 
 def close_welfare_check(db: Database, who: Principal, task: dict, outcome: str, note: str, now: datetime) -> None:
-    """The volunteer (or the coordinator) records what became of the resident; the meal was not handed over."""
+    """The volunteer (or the coordinator) records what became of the resident; the meal was not handed over,
+    but the volunteer's time, waiting at the door and calling family, counts as served."""
     holder = task.get("volunteer_id")
+    minutes = domain.served_minutes(task.get("assigned_at") or now, now)
 
     def work(session):
         if not holder or not store.move_task(
                 db, session, task["_id"], "welfare_check",
                 {"$set": {"status": "failed", "failed_at": now, "welfare.outcome": outcome, "welfare.note": note,
-                          "welfare.closed_at": now, "welfare.closed_by": who.id}}):
+                          "welfare.closed_at": now, "welfare.closed_by": who.id, "minutes": minutes}}):
             raise _illegal(task, "closed as a welfare check")
-        store.change_load(db, session, holder, -1)
+        store.change_load(db, session, holder, -1, minutes)
+        store.credit_hours(db, session, hours.entry(task, holder, minutes, now, kind="welfare_check"))
         store.emit(db, session, task["_id"], "delivery.task.failed",
                    _event(task, holder, reason=domain.WELFARE_REASON, welfare_outcome=outcome))
 

@@ -75,7 +75,9 @@ def test_nobody_answering_starts_a_welfare_check_the_coordinator_is_alerted_to(t
     [failed] = town.events("delivery.task.failed")
     assert failed == {"task_id": task_id, "order_id": town.task(task_id)["order_id"], "volunteer_id": volunteer_id,
                       "reason": "nobody_answers", "welfare_outcome": "family_reached"}
-    assert town.call("GET", "/volunteers/me", who)["active_tasks"] == 0
+    me = town.call("GET", "/volunteers/me", who)
+    assert me["active_tasks"] == 0 and me["served_minutes"] >= 1, "the time spent checking on her counts"
+    assert town.db.hours.find_one({"task_id": task_id})["kind"] == "welfare_check"
 
 
 def test_the_resident_found_during_a_welfare_check_still_gets_the_meal(town):
@@ -119,3 +121,21 @@ def test_a_failed_delivery_sent_out_again_is_offered_afresh_to_the_corrected_add
     assert town.task(task_id)["status"] == "assigned" and len(town.task(task_id)["attempts"]) == 1
     town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
     assert town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "1357"})["status"] == "delivered"
+
+
+def test_a_meal_sent_out_again_after_a_welfare_check_credits_both_trips(town):
+    from services.delivery import handlers
+
+    task_id, volunteer_id, who = _accepted(town)
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    town.call("POST", f"/tasks/{task_id}/fail", who, {"reason": "nobody_answers"})
+    town.call("POST", f"/tasks/{task_id}/welfare", who, {"outcome": "family_reached", "note": "at her daughter's"})
+    town.event("orders.order.redelivery_requested", {
+        "order_id": town.task(task_id)["order_id"], "task_id": task_id, "attempt": 2, "reason": "she is home now",
+        "dropoff": {}, "community_id": "lianxi"}, handlers.on_redelivery_requested)
+    [offer] = town.offers(who)
+    town.call("POST", f"/offers/{offer['id']}/accept", who)
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "1357"})
+    kinds = sorted(e["kind"] for e in town.db.hours.find({"task_id": task_id}))
+    assert kinds == ["delivery", "welfare_check"]

@@ -207,3 +207,19 @@ def test_a_declined_trip_puts_every_meal_back_on_the_ladder(town):
     for task in tasks:
         again = town.task(task["_id"])
         assert again["status"] == "waiting" and again["passed_over"] == [roomy_id]
+
+
+def test_cancelling_one_meal_of_an_offered_trip_puts_the_other_back_on_offer_at_once(town):
+    _, roomy = town.volunteer("roomy", near_canteen(100), max_tasks=2)
+    first = town.order(starts_in=timedelta(minutes=20), ready=False, home=near_canteen(1500))
+    second = town.order(starts_in=timedelta(minutes=20), ready=False, resident="res_2", home=near_canteen(400))
+    dispatch.dispatch_round(town.db)
+    [trip] = town.offers(roomy)
+    assert len(trip["task_ids"]) == 2
+    town.event("orders.order.cancelled", {"order_id": second["order_id"], "reason": "changed my mind",
+                                          "by_role": "resident", "reservation_held": True}, handlers.on_order_cancelled)
+    assert town.task(second["_id"])["status"] == "cancelled"
+    assert town.task(first["_id"])["status"] == "waiting" and town.task(first["_id"])["offer"] is None
+    dispatch.dispatch_round(town.db)  # the next round, seconds later, not when the trip's offer would lapse
+    [alone] = town.offers(roomy)
+    assert alone["task_ids"] == [first["_id"]]
