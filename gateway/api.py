@@ -136,9 +136,10 @@ def create_staff(body):
 @blp.arguments(TagsIn)
 @blp.response(200, AccountSchema)
 def set_tags(body, account_id):
-    """A coordinator sets a resident's eligibility tags after checking; they reach prices at the next sign-in."""
+    """A coordinator sets the eligibility tags of a resident of its communities after checking; they reach
+    prices at the next sign-in."""
     db = accounts.database()
-    account = db.accounts.find_one({"_id": account_id, "role": "resident"})
+    account = db.accounts.find_one({"_id": account_id, **_residents_visible_to(g.principal)})
     if account is None:
         raise not_found("The resident")
     db.accounts.update_one({"_id": account_id}, {

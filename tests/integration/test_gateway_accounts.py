@@ -101,6 +101,9 @@ def test_only_a_coordinator_sets_eligibility_tags_and_they_travel_in_the_token(g
     _staff("coordinator", "lin")
     lin = _login(gateway, "lin").get_json()
     body = {"tags": ["elder70", "living_alone"], "checked": "saw his ID card, born 1950"}
+    unplaced = gateway.put(f"/api/v1/accounts/{elder['account']['id']}/tags", json=body, headers=_auth(lin))
+    assert unplaced.status_code == 404, "a coordinator tags only residents who live in its communities"
+    assert gateway.put("/api/v1/me/profile", json={"community_id": "lianxi"}, headers=_auth(elder)).status_code == 200
     assert gateway.put(f"/api/v1/accounts/{elder['account']['id']}/tags", json=body,
                        headers=_auth(elder)).status_code == 403
     bad = gateway.put(f"/api/v1/accounts/{elder['account']['id']}/tags", json={**body, "tags": ["vip"]},
