@@ -58,7 +58,7 @@ def derived(listing: dict) -> dict:
                                              " ".join(listing.get("tags", []))),
         "open_days": schedule.open_days(listing["slots"]),
         "closed_dates": schedule.closed_dates(listing["slots"], listing.get("exceptions", [])),
-        "geo_cells": geo.cells_of(listing.get("location"), listing["category"]),
+        geo.FIELD: geo.keys_of(listing.get("location"), listing["category"], listing["status"] == "published"),
     }
 
 

@@ -12,12 +12,16 @@ from . import geo, tokens
 from .domain import RuleViolation
 
 
+SEARCHABLE = {"status": "published", "provider_active": True}
+
+
 @dataclass(frozen=True)
 class Plan:
     query: dict
-    near: dict | None        # a GeoJSON point when the search is near somewhere (candidates by geo cells)
+    near: dict | None        # a GeoJSON point when the search is near somewhere (candidates by grid keys)
     radius_m: int
     sort: list[tuple[str, int]]
+    ranges: tuple = ()       # near: (field, lowest, highest) grid keys holding the circle, see geo.covering
 
 
 def parse_near(raw: str) -> dict:
@@ -31,7 +35,7 @@ def parse_near(raw: str) -> dict:
 
 
 def plan(args: dict) -> Plan:
-    query: dict = {"status": "published", "provider_active": True}
+    query: dict = dict(SEARCHABLE)
     if "category" in args:
         query["category"] = args["category"]
     if "community" in args:
@@ -55,8 +59,7 @@ def plan(args: dict) -> Plan:
         query["open_days"] = day.isoweekday()
         query["closed_dates"] = {"$ne": day.isoformat()}
     near = parse_near(args["near"]) if "near" in args else None
-    if near is not None:
-        query["geo_cells"] = {"$in": geo.covering(near, args["radius_m"], args.get("category"))}
+    ranges = tuple(geo.covering(near, args["radius_m"], args.get("category"))) if near is not None else ()
     wanted_sort = args.get("sort") or ("distance" if near else "newest")
     if wanted_sort == "distance" and near is None:
         raise RuleViolation("sort", "sorting by distance needs near=lng,lat")
@@ -68,7 +71,22 @@ def plan(args: dict) -> Plan:
         "price": [("price_fen", 1), ("_id", 1)],
         "price_desc": [("price_fen", -1), ("_id", 1)],
     }[wanted_sort]
-    return Plan(query=query, near=near, radius_m=args["radius_m"], sort=sort)
+    return Plan(query=query, near=near, radius_m=args["radius_m"], sort=sort, ranges=ranges)
+
+
+def near_queries(p: Plan) -> list[dict]:
+    """The finds that bring a near search's candidates, one per grid key range (never one `$or`: the
+    embedded server reads every listing for it). The key comes first, since that server uses the index of
+    the first field that has one. Left out: the category, which a category search's keys carry, and
+    SEARCHABLE, which `findable` checks on the candidates: the server spends about 0.05 ms a candidate on
+    those two clauses, and only published listings have keys, so few candidates fail it."""
+    rest = {field: value for field, value in p.query.items() if field not in SEARCHABLE and field != "category"}
+    return [{field: {"$gte": lowest, "$lte": highest}, **rest} for field, lowest, highest in p.ranges]
+
+
+def findable(doc: dict) -> bool:
+    """SEARCHABLE, checked on a document read (it is the same read, so a suspension still hides at once)."""
+    return all(doc.get(field) == value for field, value in SEARCHABLE.items())
 
 
 def pipeline(p: Plan, skip: int, limit: int) -> list[dict]:
@@ -80,11 +98,12 @@ def pipeline(p: Plan, skip: int, limit: int) -> list[dict]:
 
 
 def rank(p: Plan, candidates: list[dict], skip: int, limit: int) -> tuple[list[dict], int]:
-    """Near-me results: the candidates within the radius, with their distance, sorted, one page and the total."""
+    """Near-me results: the candidates within the radius, with their distance, sorted, one page and the total.
+    A listing that serves only a radius around its provider is left out where it would not come."""
     within = []
     for doc in candidates:
         d = geo.distance_m(p.near, doc["location"]) if doc.get("location") else None
-        if d is not None and d <= p.radius_m:
+        if d is not None and d <= p.radius_m and d <= (doc.get("service_radius_m") or d):
             within.append({**doc, "distance_m": d})
     within.sort(key=lambda doc: tuple(_sort_value(doc, field, direction) for field, direction in p.sort))
     return within[skip:skip + limit], len(within)

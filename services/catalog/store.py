@@ -11,7 +11,7 @@ from linli import db as dbmod
 from linli import outbox
 from linli.web import ensure_idempotency_index
 
-from . import listings, reviews, search
+from . import geo, listings, reviews, search
 from .domain import CATEGORIES
 
 SERVICE = "catalog"
@@ -27,12 +27,14 @@ def prepare(db: Database) -> None:
     ensure_idempotency_index(db)
     db.providers.create_index("owner_id", unique=True)
     dbmod.ensure_geo_index(db.providers, "location")
-    db.listings.create_index("geo_cells")  # near-me search (see geo.py for why not 2dsphere)
+    for field in geo.key_fields():  # near-me search (see geo.py for why not 2dsphere, nor cells with $in)
+        db.listings.create_index(field)
     # No index leads with status or category: the embedded server's planner would take it over the
-    # selective geo_cells and community_ids indexes and read every listing (measured: 1.7 s against 32 ms
-    # for a near-me search over 10,000 listings). Drop the one an earlier version made.
-    if "status_1_category_1" in db.listings.index_information():
-        db.listings.drop_index("status_1_category_1")
+    # selective grid key and community_ids indexes and read every listing (measured: 1.7 s against 32 ms
+    # for a near-me search over 10,000 listings). Drop that one and the cells' one, both of earlier versions.
+    for stale in ("status_1_category_1", "geo_cells_1"):
+        if stale in db.listings.index_information():
+            db.listings.drop_index(stale)
     db.listings.create_index("community_ids")
     db.listings.create_index("search_tokens")
     db.listings.create_index("provider_id")
@@ -50,14 +52,18 @@ def prepare(db: Database) -> None:
 
 
 def _backfill_listings(db: Database) -> None:
-    """Listings written before search kept its own fields get them, so data kept by `make run` stays findable."""
-    for doc in db.listings.find({"geo_cells": {"$exists": False}}):
-        provider = db.providers.find_one({"_id": doc["provider_id"]}) or {}
+    """Listings written before search kept its own fields (or before it found them by grid keys) get them,
+    so data kept by `make run` stays findable."""
+    providers: dict[str, dict] = {}
+    for doc in db.listings.find({geo.FIELD: {"$exists": False}}):
+        if doc["provider_id"] not in providers:
+            providers[doc["provider_id"]] = db.providers.find_one({"_id": doc["provider_id"]}) or {}
+        provider = providers[doc["provider_id"]]
         located = {"slots": [], **doc, "location": provider.get("location")}
-        db.listings.update_one({"_id": doc["_id"], "geo_cells": {"$exists": False}}, {"$set": {
+        db.listings.update_one({"_id": doc["_id"], geo.FIELD: {"$exists": False}}, {"$set": {
             **listings.derived(located), "location": located["location"],
             "provider_active": provider.get("status") == "verified",
-            "rating": provider.get("rating") or {"average": None, "count": 0}}})
+            "rating": provider.get("rating") or {"average": None, "count": 0}}, "$unset": {"geo_cells": ""}})
 
 
 def emit(db: Database, session: ClientSession, event_type: str, data: dict, aggregate: str) -> None:
@@ -119,7 +125,9 @@ def listing_version(db: Database, listing_id: str, version: int) -> dict | None:
 def search_listings(db: Database, plan: search.Plan, page: int, per_page: int) -> tuple[list[dict], int]:
     skip = (page - 1) * per_page
     if plan.near is not None:
-        return search.rank(plan, list(db.listings.find(plan.query)), skip, per_page)
+        candidates = [doc for query in search.near_queries(plan) for doc in db.listings.find(query)
+                      if search.findable(doc)]
+        return search.rank(plan, candidates, skip, per_page)
     result = next(db.listings.aggregate(search.pipeline(plan, skip, per_page)))
     total = result["total"][0]["n"] if result["total"] else 0
     return result["items"], total

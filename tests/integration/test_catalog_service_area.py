@@ -65,3 +65,12 @@ def test_a_listing_moved_to_another_community_keeps_that_communitys_time_zone(ca
     assert listing["timezone"] == "Asia/Shanghai"
     moved = canteen.patch(f"/listings/{listing['id']}", {"community_ids": ["kashi"]})
     assert moved["timezone"] == "Asia/Urumqi" and moved["version"] == 2
+
+
+def test_near_me_leaves_out_a_radius_listing_that_would_not_come_that_far(cat):
+    craftsman = cat.provider("acc_near", kind="craftsman")
+    listing = craftsman.post("/listings", _repair(service_radius_m=1000))
+    close = cat.anyone.get(f"/listings?near={NEAR_CANTEEN['lng']},{NEAR_CANTEEN['lat']}&radius_m=5000")
+    assert [x["id"] for x in close["items"]] == [listing["id"]]
+    beyond = cat.anyone.get(f"/listings?near={BEYOND['lng']},{BEYOND['lat']}&radius_m=8000")
+    assert beyond["total"] == 0, "5.5 km away: within the search's 8 km, but the craftsman comes only 1 km"

@@ -1,6 +1,7 @@
 """Catalog's rules without I/O: schedules, cut-offs, exceptions, tier arithmetic, status moves, tokens, shapes."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timezone
 
 import pytest
@@ -138,20 +139,78 @@ def test_a_community_boundary_is_a_closed_ring_around_its_centre():
     assert open_ring.value.field == "boundary.coordinates.0"
 
 
-def test_the_cells_of_a_near_search_hold_every_place_within_its_radius():
+def _place_at(centre: dict, distance_m: float, bearing: float) -> dict:
+    """The point `distance_m` from `centre` along a great circle, `bearing` radians east of north."""
+    from services.catalog import geo
+
+    lng, lat = (math.radians(x) for x in centre["coordinates"])
+    d = distance_m / geo.EARTH_RADIUS_M
+    lat2 = math.asin(math.sin(lat) * math.cos(d) + math.cos(lat) * math.sin(d) * math.cos(bearing))
+    lng2 = lng + math.atan2(math.sin(bearing) * math.sin(d) * math.cos(lat), math.cos(d) - math.sin(lat) * math.sin(lat2))
+    return {"type": "Point", "coordinates": [(math.degrees(lng2) + 540) % 360 - 180, math.degrees(lat2)]}
+
+
+def _found_by(ranges: list[tuple[str, str, str]], spot: dict, category: str | None) -> bool:
+    from services.catalog import geo
+
+    keys = geo.keys_of(spot, category or "errands")
+    return any(lo <= keys[field.removeprefix(geo.FIELD + ".")] <= hi for field, lo, hi in ranges)
+
+
+@pytest.mark.parametrize("lng,lat", [(121.55, 31.18), (0.0, 0.0), (-70.65, -33.45), (25.0, 66.5), (179.99, 52.0),
+                                     (-179.998, -12.0), (10.0, 89.7), (-45.0, -89.99)])
+def test_the_grid_key_ranges_of_a_near_search_hold_every_place_within_its_radius(lng, lat):
     import random
 
     from services.catalog import geo
 
-    rng = random.Random(3)
-    for radius in (300, 2000, 8000, 50_000):
-        centre = {"type": "Point", "coordinates": [121.55, 31.18]}
-        cover = set(geo.covering(centre, radius, "charity_meals"))
-        assert len(cover) <= geo.MAX_COVER
-        for _ in range(300):
-            spot = {"type": "Point", "coordinates": [121.55 + rng.uniform(-0.6, 0.6), 31.18 + rng.uniform(-0.5, 0.5)]}
-            if geo.distance_m(centre, spot) <= radius:
-                assert cover & set(geo.cells_of(spot, "charity_meals")), (radius, spot)
+    rng = random.Random(f"{lng},{lat}")
+    centre = {"type": "Point", "coordinates": [lng, lat]}
+    for radius in (50, 300, 2000, 2600, 8000, 11_000, 50_000):
+        for category in (None, "charity_meals"):
+            ranges = geo.covering(centre, radius, category)
+            rows = {lo.split(":")[0] for _, lo, _ in ranges}
+            assert len(rows) <= geo.MAX_ROWS and len(ranges) <= 2 * geo.MAX_ROWS, (radius, len(ranges))
+            assert len({field for field, _, _ in ranges}) == 1
+            # anywhere inside, and all round the edge, where a cover would first fail
+            inside = [(radius * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)) for _ in range(200)]
+            edge = [(radius * (1 - 1e-9), 2 * math.pi * i / 720) for i in range(720)]
+            for d, bearing in inside + edge:
+                spot = _place_at(centre, d, bearing)
+                if geo.distance_m(centre, spot) <= radius:
+                    assert _found_by(ranges, spot, category), (radius, category, spot)
+            # and another category's listings are not in a category search's ranges
+            if category:
+                assert not _found_by(ranges, centre, "housekeeping")
+
+
+def test_a_search_asks_for_little_more_than_its_circle():
+    from services.catalog import geo
+
+    centre = {"type": "Point", "coordinates": [121.55, 31.18]}
+    ranges = geo.covering(centre, 2000, "charity_meals")
+    assert 8 <= len(ranges) <= 9 and ranges[0][0] == "geo_keys.g0c"
+    cells = sum(int(hi[-5:]) - int(lo[-5:]) + 1 for _, lo, hi in ranges)
+    cell_km2 = 0.005 * 111.32 * 0.005 * 111.32 * math.cos(math.radians(31.18))
+    assert cells * cell_km2 < 1.6 * math.pi * 2 ** 2   # the grid's cells hold little besides the circle
+    assert geo.covering(centre, 50_000)[0][0] == "geo_keys.g2"
+
+
+def test_only_a_located_findable_listing_has_grid_keys():
+    from services.catalog import geo
+
+    spot = {"type": "Point", "coordinates": [121.55, 31.18]}
+    assert geo.keys_of(None, "errands") == {} and geo.keys_of(spot, "errands", findable=False) == {}
+    keys = geo.keys_of(spot, "errands")
+    assert sorted(f"{geo.FIELD}.{name}" for name in keys) == sorted(geo.key_fields())
+    assert keys["g0c"] == "errands|" + keys["g0"]
+    # 180 degrees east and west are one meridian, so one column
+    assert geo.keys_of({"coordinates": [180, 0]}, "x") == geo.keys_of({"coordinates": [-180, 0]}, "x")
+
+
+def test_distances_are_on_the_sphere():
+    from services.catalog import geo
+
     one_degree = geo.distance_m({"coordinates": [121, 31]}, {"coordinates": [121, 32]})
     assert 111_000 < one_degree < 111_500
 
