@@ -103,19 +103,13 @@ class DeadlineMissed(OrderRef):
     community_id = fields.String(required=True)
 
 
-class AddressFix(Data):
-    building = fields.String()
-    room = fields.String()
-    phone = fields.String()
-    contact_name = fields.String()
-
-
 class RedeliveryRequested(OrderRef):
     """After delivery.task.failed the coordinator chose to deliver again: delivery puts the task back on offer."""
     task_id = fields.String(required=True, allow_none=True)
     attempt = fields.Integer(required=True, validate=validate.Range(min=2))
     reason = fields.String(required=True)
-    dropoff = fields.Nested(AddressFix, required=True)  # the corrected parts of the address, if any
+    # the corrected parts of the address, if any
+    dropoff = fields.Nested(DropOff(only=("building", "room", "phone", "contact_name"), partial=True), required=True)
     community_id = fields.String(required=True)
 
 

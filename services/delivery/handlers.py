@@ -58,10 +58,11 @@ def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> Non
         # the other meals of a batch offered with this one go back on the ladder at once, to travel
         # alone or in another batch, rather than wait for the withdrawn offer to lapse
         store.close_round(db, session, task["offer"]["round"], "withdrawn", now)
-        for sibling in task["offer"]["task_ids"]:
-            other = store.task(db, sibling, session) if sibling != task["_id"] else None
-            if other is not None and other["status"] == "offered" and other["offer"]["round"] == task["offer"]["round"]:
-                dispatch.end_round(db, session, other, [])
+        for sibling_id in task["offer"]["task_ids"]:
+            if sibling_id != task["_id"]:
+                # conditional on the same round: a sibling that moved on meanwhile is left alone
+                sibling = store.task(db, sibling_id, session)
+                dispatch.end_round(db, session, {**sibling, "offer": task["offer"]}, [])
     if task["status"] in domain.HELD_STATES:
         store.change_load(db, session, task["volunteer_id"], -1)
 

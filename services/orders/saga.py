@@ -320,22 +320,20 @@ def redeliver(db: Database, who: Principal, order: dict, reason: str, address_fi
     changes = {"delivery_problem": None, "courier": None, "redeliveries": attempt - 1,
                **{f"address.{k}": v for k, v in address_fix.items()}}
 
-    def work(session: ClientSession) -> dict:
+    undecided = {"delivery_problem.at": problem["at"]}  # two coordinators deciding at once: one decision
+
+    def work(session: ClientSession) -> None:
         if order["status"] in domain.sources_of("redeliver"):
-            moved = store.apply_move(db, session, order, "redeliver", who.role, who.id, text, now, changes,
-                                     expect={"delivery_problem.at": problem["at"]})
-        elif store.note(db, session, order, who.role, who.id, text, now, changes,
-                        expect={"status": order["status"], "delivery_problem.at": problem["at"]}):
-            moved = {**order, "status": order["status"]}
-        else:
+            store.apply_move(db, session, order, "redeliver", who.role, who.id, text, now, changes, expect=undecided)
+        elif not store.note(db, session, order, who.role, who.id, text, now, changes,
+                            expect={"status": order["status"], **undecided}):
             raise conflict("Someone else decided about this delivery just now; load the order again.")
         store.emit(db, session, order["_id"], "orders.order.redelivery_requested", {
             "order_id": order["_id"], "task_id": problem.get("task_id"), "attempt": attempt, "reason": reason,
             "dropoff": address_fix, "community_id": order["address"]["community_id"]})
-        return moved
 
     in_transaction(db, work)
-    return db.orders.find_one({"_id": order["_id"]})
+    return db.orders.find_one({"_id": order["_id"]})  # the address was changed field by field: read it back
 
 
 def complete(db: Database, who: Principal, order: dict) -> dict:

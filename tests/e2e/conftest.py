@@ -1,6 +1,9 @@
 """The whole system started once for the end-to-end tests, as `make run` starts it."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from devstack.client import Client
@@ -40,3 +43,31 @@ def staff(stack):
     return api.login("admin1", PASSWORD), api.login("coord1", PASSWORD)
 
 
+
+
+def tomorrow_in_shanghai() -> str:
+    return (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).date().isoformat()
+
+
+def community(admin: Client, community_id: str, center: dict, name: str = "莲溪社区") -> None:
+    """The community, added by the admin unless an earlier test of the package did."""
+    admin.request("POST", "/api/v1/catalog/communities", json={"id": community_id, "name": name, "center": center},
+                  expect=(201, 409))
+
+
+def verified_profile(provider: Client, coordinator: Client, name: str, location: dict, community: str,
+                     kind: str = "hospital_canteen") -> dict:
+    """The provider's profile, created and verified by the coordinator so that it can publish."""
+    profile = provider.post("/api/v1/catalog/providers", {
+        "name": name, "kind": kind, "phone": "021-5888 0001", "address": "1 Road", "location": location,
+        "community_ids": [community]}, expect=201)
+    coordinator.post(f"/api/v1/catalog/providers/{profile['id']}/verify", expect=200)
+    return profile
+
+
+def lunch(provider: Client, title: str, community: str, capacity: int, price_fen: int = 1500, **more) -> dict:
+    """A published charity lunch, 11:00-12:30 every day."""
+    return provider.post("/api/v1/catalog/listings", {
+        "title": title, "category": "charity_meals", "fulfilment": "delivered", "price_fen": price_fen,
+        "community_ids": [community], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30",
+                                                 "capacity": capacity}], **more}, expect=201)

@@ -2,12 +2,9 @@
 all refused (401 without a token, 403 for the wrong role, 404 for another's object), nothing changed."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from devstack.client import Client
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_profile
 
 HOME = {"lng": 121.5588, "lat": 31.1765}
 
@@ -15,24 +12,16 @@ HOME = {"lng": 121.5588, "lat": 31.1765}
 def _world(stack, staff):
     admin, coordinator = staff
     api = Client(stack.url())
-    admin.request("POST", "/api/v1/catalog/communities", json={"id": "matrix", "name": "M", "center": HOME},
-                  expect=(201, 409))
+    community(admin, "matrix", HOME, "M")
     who = {name: api.register(f"mx_{name}", PASSWORD, name, role) for name, role in (
         ("resident_a", "resident"), ("resident_b", "resident"), ("provider_1", "provider"),
         ("provider_2", "provider"), ("volunteer", "volunteer"))}
-    profiles = {}
-    for name in ("provider_1", "provider_2"):
-        profiles[name] = who[name].post("/api/v1/catalog/providers", {
-            "name": name, "kind": "merchant", "phone": "021-5888 0001", "address": "1 Road", "location": HOME,
-            "community_ids": ["matrix"]}, expect=201)
-        coordinator.post(f"/api/v1/catalog/providers/{profiles[name]['id']}/verify", expect=200)
-    listing = who["provider_1"].post("/api/v1/catalog/listings", {
-        "title": "Matrix lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 800,
-        "community_ids": ["matrix"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 9}]},
-        expect=201)
+    profiles = {name: verified_profile(who[name], coordinator, name, HOME, "matrix", kind="merchant")
+                for name in ("provider_1", "provider_2")}
+    listing = lunch(who["provider_1"], "Matrix lunch", "matrix", 9, price_fen=800)
     volunteer = who["volunteer"].post("/api/v1/delivery/volunteers", {
         "name": "V", "phone": "138 0000 0011", "community_ids": ["matrix"], "vehicle": "bike"}, expect=201)
-    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).date().isoformat()
+    day = tomorrow_in_shanghai()
     order = who["resident_a"].post("/api/v1/orders", {
         "listing_id": listing["id"], "quantity": 1, "slot_date": day, "slot": "lunch",
         "address": {"community_id": "matrix", "building": "1", "room": "1", "contact_name": "A",

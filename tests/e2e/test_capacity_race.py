@@ -3,12 +3,10 @@ portion, 160 are turned away with a reason a person can read, and no counter goe
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from devstack.client import Client, new_key
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_profile
 
 HOME = {"lng": 121.5588, "lat": 31.1765}
 ORDERS = 200
@@ -18,19 +16,12 @@ CAPACITY = 40
 def test_two_hundred_orders_for_forty_portions(stack, staff):
     admin, coordinator = staff
     api = Client(stack.url())
-    admin.request("POST", "/api/v1/catalog/communities", json={"id": "race", "name": "R", "center": HOME},
-                  expect=(201, 409))
+    community(admin, "race", HOME, "R")
     canteen = api.register("race_canteen", PASSWORD, "Race canteen", "provider")
-    profile = canteen.post("/api/v1/catalog/providers", {
-        "name": "Race canteen", "kind": "hospital_canteen", "phone": "021-5888 0001", "address": "1 Road",
-        "location": HOME, "community_ids": ["race"]}, expect=201)
-    coordinator.post(f"/api/v1/catalog/providers/{profile['id']}/verify", expect=200)
-    listing = canteen.post("/api/v1/catalog/listings", {
-        "title": "Race lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1500,
-        "community_ids": ["race"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30",
-                                              "capacity": CAPACITY}]}, expect=201)
+    verified_profile(canteen, coordinator, "Race canteen", HOME, "race")
+    listing = lunch(canteen, "Race lunch", "race", CAPACITY)
     residents = [api.register(f"racer{i}", PASSWORD, f"Racer {i}", "resident") for i in range(20)]
-    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).date().isoformat()
+    day = tomorrow_in_shanghai()
 
     def place(i: int) -> tuple[Client, str]:
         who = residents[i % len(residents)]

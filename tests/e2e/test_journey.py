@@ -2,21 +2,16 @@
 `make run` starts (honcho + deploy/Procfile), the real broker and the embedded Mongo server."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from pymongo import MongoClient
 
 from devstack.client import Client
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, tomorrow_in_shanghai
 
 CANTEEN = {"lng": 121.5520, "lat": 31.1810}
 HOME = {"lng": 121.5588, "lat": 31.1765}
-
-
-def tomorrow_in_shanghai() -> str:
-    return (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).date().isoformat()
 
 
 def test_a_charity_lunch_travels_the_whole_path(infra, stack, staff):

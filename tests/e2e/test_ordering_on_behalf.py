@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from devstack.client import Client
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_journey import tomorrow_in_shanghai
+from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_profile
 
 HOME = {"lng": 121.5600, "lat": 31.1770}
 
@@ -14,18 +13,11 @@ HOME = {"lng": 121.5600, "lat": 31.1770}
 def test_a_coordinator_orders_for_an_elder_of_its_community(stack, staff):
     admin, coordinator = staff
     api = Client(stack.url())
-    admin.request("POST", "/api/v1/catalog/communities", json={"id": "lianxi", "name": "莲溪社区", "center": HOME},
-                  expect=(201, 409))
+    community(admin, "lianxi", HOME, "莲溪社区")
     canteen = api.register("behalf_canteen", PASSWORD, "Behalf canteen", "provider")
-    profile = canteen.post("/api/v1/catalog/providers", {
-        "name": "Behalf canteen", "kind": "hospital_canteen", "phone": "021-5888 0003", "address": "3 Road",
-        "location": HOME, "community_ids": ["lianxi"]}, expect=201)
-    coordinator.post(f"/api/v1/catalog/providers/{profile['id']}/verify", expect=200)
-    listing = canteen.post("/api/v1/catalog/listings", {
-        "title": "Behalf lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1500,
-        "community_ids": ["lianxi"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 5}],
-        "tiers": [{"tag": "elder70", "resident_pays_fen": 300, "shares": [{"funder": "town", "amount_fen": 1200}]}]},
-        expect=201)
+    verified_profile(canteen, coordinator, "Behalf canteen", HOME, "lianxi")
+    listing = lunch(canteen, "Behalf lunch", "lianxi", 5, tiers=[
+        {"tag": "elder70", "resident_pays_fen": 300, "shares": [{"funder": "town", "amount_fen": 1200}]}])
 
     elder = api.register("behalf_elder", PASSWORD, "Grandpa Qian Behalf", "resident")
     elder_id = elder.get("/api/v1/me")["id"]

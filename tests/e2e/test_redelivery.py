@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from devstack.client import Client
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_journey import tomorrow_in_shanghai
+from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_profile
 
 # far from the other tests' canteens and volunteers, so this volunteer is the nearest
 CANTEEN = {"lng": 121.6120, "lat": 31.2410}
@@ -15,17 +14,10 @@ HOME = {"lng": 121.6150, "lat": 31.2390}
 def test_a_failed_delivery_is_sent_out_again_to_the_corrected_address(stack, staff):
     admin, coordinator = staff
     api = Client(stack.url())
-    admin.request("POST", "/api/v1/catalog/communities", json={"id": "lianxi", "name": "莲溪社区", "center": HOME},
-                  expect=(201, 409))
+    community(admin, "lianxi", HOME, "莲溪社区")
     canteen = api.register("redo_canteen", PASSWORD, "Riverside canteen", "provider")
-    profile = canteen.post("/api/v1/catalog/providers", {
-        "name": "Riverside canteen", "kind": "hospital_canteen", "phone": "021-5888 0002", "address": "8 River Road",
-        "location": CANTEEN, "community_ids": ["lianxi"]}, expect=201)
-    coordinator.post(f"/api/v1/catalog/providers/{profile['id']}/verify", expect=200)
-    listing = canteen.post("/api/v1/catalog/listings", {
-        "title": "Riverside lunch", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 800,
-        "community_ids": ["lianxi"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 10}]},
-        expect=201)
+    verified_profile(canteen, coordinator, "Riverside canteen", CANTEEN, "lianxi")
+    listing = lunch(canteen, "Riverside lunch", "lianxi", 10, price_fen=800)
     volunteer = api.register("redo_vol", PASSWORD, "Xiao Li", "volunteer")
     vprofile = volunteer.post("/api/v1/delivery/volunteers", {
         "name": "Xiao Li", "phone": "138 0000 0022", "community_ids": ["lianxi"], "vehicle": "e_bike"}, expect=201)
