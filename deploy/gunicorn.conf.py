@@ -17,3 +17,13 @@ errorlog = "-"
 loglevel = os.environ.get("LINLI_GUNICORN_LOG_LEVEL", "warning")
 # never let a giant header in: the app limits bodies itself
 limit_request_field_size = 8190
+
+
+def post_worker_init(worker):
+    """Moves everything the loaded app holds (Flask, marshmallow, pymongo: about half a million objects) out
+    of the garbage collector's reach. Otherwise every full collection walks them all, a 20-25 ms pause that
+    a search hit a few times in a hundred (bench/catalog_search.py: p99 59 -> 37 ms, p50 unchanged)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

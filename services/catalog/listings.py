@@ -91,6 +91,16 @@ def communities_within(location: dict, radius_m: int, communities: list[dict]) -
                   if distance_m(lng, lat, *c["center"]["coordinates"]) <= radius_m)
 
 
+def radius_area_after_move(listing: dict, location: dict, communities: list[dict]) -> list[str]:
+    """A radius listing's communities once its provider has moved to `location`; a move that would leave it
+    serving no community is refused, as a radius reaching no community is when a listing is written."""
+    served = communities_within(location, listing["service_radius_m"], communities)
+    if not served:
+        raise RuleViolation("location", f"from there your listing “{listing['title']}” would reach no community "
+                                        f"within its {listing['service_radius_m']} m; widen its radius first")
+    return served
+
+
 def publicly_visible(listing: dict) -> bool:
     """What anyone may open: offers on sale or paused, of a provider in good standing."""
     return listing.get("status") in ("published", "paused") and listing.get("provider_active", False)

@@ -73,7 +73,7 @@ def edit_my_provider(body):
             serving = ", ".join(sorted(dropped & set(still["community_ids"])))
             raise invalid("community_ids", f"your listing “{still['title']}” still serves {serving}; "
                                            "change or withdraw it first")
-    if not store.edit_provider(d, doc, changes):
+    if not rule(store.edit_provider, d, doc, changes):
         raise conflict("Your profile changed meanwhile; load it again and retry.")
     return _provider_out(d.providers.find_one({"_id": doc["_id"]}))
 

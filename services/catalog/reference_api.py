@@ -78,7 +78,7 @@ def create_community(body):
     doc = {"_id": body["id"], "name": body["name"], "center": point_to_geojson(body["center"]),
            "boundary": _polygon(body["boundary"]) if body["boundary"] else None, "timezone": body["timezone"]}
     _insert_new(db().communities, doc, "community")
-    store.serve_new_community(db(), doc)
+    store.reach_community(db(), doc)
     return _community_out(doc)
 
 
@@ -104,7 +104,7 @@ def update_community(body, community_id):
     if changes:
         d.communities.update_one({"_id": community_id}, {"$set": changes})
         if "center" in changes:
-            store.serve_new_community(d, {**doc, **changes})
+            store.reach_community(d, {**doc, **changes})
     return _community_out({**doc, **changes})
 
 

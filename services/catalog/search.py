@@ -44,7 +44,11 @@ def plan(args: dict) -> Plan:
         wanted = tokens.query_tokens(args["q"])
         if not wanted:
             raise RuleViolation("q", "give at least one word or character to look for")
-        query["search_tokens"] = {"$all": wanted}
+        # Equality on one token lets the embedded server use the index, which it never does for `$all`
+        # (a town-wide q over 100,000 listings: 1.8 s against 8.3 s). MongoDB uses the index either way.
+        query["search_tokens"] = wanted[0]
+        if len(wanted) > 1:
+            query["$and"] = [{"search_tokens": {"$all": wanted[1:]}}]
     price = {}
     if "min_price" in args:
         price["$gte"] = args["min_price"]

@@ -234,8 +234,11 @@ def post_review(db: Database, review: dict, completed_at: datetime, now: datetim
 # -- providers' own edits and service areas ------------------------------------------------------
 
 def edit_provider(db: Database, provider: dict, changes: dict) -> bool:
-    """A provider's own edit of its profile; a move carries its listings (and where search finds them) along.
-    Conditional on the profile read, so an edit made meanwhile is not overwritten."""
+    """A provider's own edit of its profile; a move carries its listings (where search finds them, and the
+    communities a radius listing reaches) along. Conditional on the profile read, so an edit made meanwhile
+    is not overwritten. Raises RuleViolation, writing nothing, if a radius listing would reach no community."""
+    communities = list(db.communities.find({}, {"center": 1})) if "location" in changes else []
+
     def work(session: ClientSession) -> bool:
         if not db.providers.update_one({"_id": provider["_id"], "updated_at": provider.get("updated_at")},
                                        {"$set": changes}, session=session).modified_count:
@@ -243,22 +246,28 @@ def edit_provider(db: Database, provider: dict, changes: dict) -> bool:
         if "location" in changes:
             for doc in db.listings.find({"provider_id": provider["_id"]}, session=session):
                 moved = {**doc, "location": changes["location"]}
-                db.listings.update_one({"_id": doc["_id"]}, {"$set": {"location": changes["location"],
-                                                                      **listings.derived(moved)}}, session=session)
+                if doc.get("service_radius_m") and doc["status"] != "withdrawn":
+                    moved["community_ids"] = listings.radius_area_after_move(doc, changes["location"], communities)
+                db.listings.update_one({"_id": doc["_id"]}, {"$set": {
+                    "location": changes["location"], "community_ids": moved["community_ids"],
+                    **listings.derived(moved)}}, session=session)
         return True
 
     return dbmod.in_transaction(db, work)
 
 
-def serve_new_community(db: Database, community: dict) -> int:
-    """A community added or moved joins the radius listings whose radius now reaches its centre."""
-    served = 0
+def reach_community(db: Database, community: dict) -> int:
+    """A community added or moved joins the radius listings whose radius now reaches its centre, and leaves
+    those it has moved out of reach of. Returns how many listings changed."""
+    changed = 0
     for doc in db.listings.find({"service_radius_m": {"$gt": 0}, "status": {"$ne": "withdrawn"}},
-                                {"location": 1, "service_radius_m": 1}):
-        if listings.communities_within(doc["location"], doc["service_radius_m"], [community]):
-            served += db.listings.update_one({"_id": doc["_id"]},
-                                             {"$addToSet": {"community_ids": community["_id"]}}).modified_count
-    return served
+                                {"location": 1, "service_radius_m": 1, "community_ids": 1}):
+        reaches = bool(listings.communities_within(doc["location"], doc["service_radius_m"], [community]))
+        if reaches != (community["_id"] in doc["community_ids"]):
+            change = "$addToSet" if reaches else "$pull"
+            changed += db.listings.update_one({"_id": doc["_id"]},
+                                              {change: {"community_ids": community["_id"]}}).modified_count
+    return changed
 
 
 def count_revealed(db: Database, now: datetime) -> int:

@@ -272,6 +272,8 @@ def test_search_by_words_place_price_and_day_sorted_and_paged(cat):
     assert {i["id"] for i in near["items"]} == {weekday_lunch["id"], noodles["id"]}
     assert all(800 < i["distance_m"] < 1000 for i in near["items"]) and near["total"] == 2
     assert near["items"][0]["provider_score"] == {"average": None, "count": 0}
+    near_noodles = f"near={LIANXI['lng']},{LIANXI['lat']}&radius_m=2000&q="
+    assert ids(near_noodles + "牛肉 noodles") == [noodles["id"]] and ids(near_noodles + "牛肉 lunch") == []
     wide = cat.anyone.get(f"/listings?near={LIANXI['lng']},{LIANXI['lat']}&radius_m=50000&sort=price_desc")
     assert [i["id"] for i in wide["items"]] == [repair["id"], weekday_lunch["id"], noodles["id"]]
     assert wide["items"][0]["distance_m"] > 10_000

@@ -74,3 +74,26 @@ def test_near_me_leaves_out_a_radius_listing_that_would_not_come_that_far(cat):
     assert [x["id"] for x in close["items"]] == [listing["id"]]
     beyond = cat.anyone.get(f"/listings?near={BEYOND['lng']},{BEYOND['lat']}&radius_m=8000")
     assert beyond["total"] == 0, "5.5 km away: within the search's 8 km, but the craftsman comes only 1 km"
+
+
+def test_a_radius_listing_follows_its_provider_and_the_communities_that_move(cat):
+    craftsman = cat.provider("acc_mover", kind="craftsman", communities=("lianxi", "far"))
+    listing = craftsman.post("/listings", _repair(service_radius_m=3000))
+    cat.admin.post("/communities", {"id": "xinjian", "name": "新建社区", "center": NEAR_CANTEEN})
+    assert cat.anyone.get(f"/listings/{listing['id']}")["community_ids"] == ["lianxi", "xinjian"]
+    cat.admin.patch("/communities/xinjian", {"center": BEYOND})
+    assert cat.anyone.get(f"/listings/{listing['id']}")["community_ids"] == ["lianxi"], \
+        "a community moved out of reach is no longer served"
+    assert cat.anyone.get("/listings?community=xinjian")["total"] == 0
+
+    nowhere = craftsman.patch("/providers/me", {"location": {"lng": 121.80, "lat": 31.00}}, expect=422)
+    assert "widen its radius" in nowhere["error"]["details"]["location"][0]
+    assert cat.db.providers.find_one({"owner_id": "acc_mover"})["location"]["coordinates"] == [CANTEEN["lng"],
+                                                                                               CANTEEN["lat"]]
+    assert cat.anyone.get(f"/listings/{listing['id']}")["community_ids"] == ["lianxi"], "a refused move changes nothing"
+
+    craftsman.patch("/providers/me", {"location": FAR})
+    assert cat.anyone.get(f"/listings/{listing['id']}")["community_ids"] == ["far"], \
+        "after a move the radius reaches the communities around the new place"
+    assert [x["id"] for x in cat.anyone.get("/listings?community=far")["items"]] == [listing["id"]]
+    assert cat.anyone.get("/listings?community=lianxi")["total"] == 0
