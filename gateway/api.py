@@ -162,12 +162,22 @@ def _residents_visible_to(who) -> dict:
 @blp.arguments(ResidentArgs, location="query")
 @blp.response(200, ResidentPage)
 def find_residents(args):
-    """Residents of the coordinator's communities, found by part of their name (`q`), to order on their behalf."""
+    """Residents of the coordinator's communities, found by part of their name or of their phone number (`q`),
+    to order on their behalf."""
     query = _residents_visible_to(g.principal)
     if "q" in args:
-        query["name"] = {"$regex": re.escape(args["q"]), "$options": "i"}
+        query.update(_name_or_phone(args["q"]))
     docs, numbers = page_of(accounts.database().accounts, query, args, [("name", 1), ("_id", 1)])
     return {"items": [_account_out(a) for a in docs], **numbers}
+
+
+def _name_or_phone(q: str) -> dict:
+    """Four digits or more (with spaces or dashes if you like) are part of a phone number, however the resident
+    spaced it: an elder who calls the committee is found by the number on the screen; anything else, a name."""
+    digits = re.sub(r"[\s\-]", "", q)
+    if len(digits) >= 4 and digits.lstrip("+").isdigit():
+        return {"profile.phone": {"$regex": r"[\s\-]*".join(re.escape(d) for d in digits)}}
+    return {"name": {"$regex": re.escape(q), "$options": "i"}}
 
 
 @blp.route("/accounts/<account_id>")

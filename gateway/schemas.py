@@ -78,7 +78,7 @@ class AccountDetail(AccountSchema):
 
 
 class ResidentArgs(PageArgs):
-    q = fields.String(validate=validate.Length(1, 40), metadata={"description": "part of the name"})
+    q = fields.String(validate=validate.Length(1, 40), metadata={"description": "part of the name, or four digits or more of the phone number"})
 
 
 ResidentPage = page_schema(AccountSchema, "ResidentPage")

@@ -21,7 +21,7 @@ def test_a_coordinator_orders_for_an_elder_of_its_community(stack, staff):
 
     elder = api.register("behalf_elder", PASSWORD, "Grandpa Qian Behalf", "resident")
     elder_id = elder.get("/api/v1/me")["id"]
-    elder.put("/api/v1/me/profile", {"community_id": "lianxi"})
+    elder.put("/api/v1/me/profile", {"community_id": "lianxi", "phone": "139 3333-4444"})
     coordinator.put(f"/api/v1/accounts/{elder_id}/tags", {"tags": ["elder70"], "checked": "saw his ID card"})
     stranger = api.register("behalf_far", PASSWORD, "Uncle Far Behalf", "resident")
     stranger.put("/api/v1/me/profile", {"community_id": "pengfei"})
@@ -30,6 +30,9 @@ def test_a_coordinator_orders_for_an_elder_of_its_community(stack, staff):
     found = coordinator.get("/api/v1/accounts?q=qian%20behalf")["items"]
     assert [(a["id"], a["tags"]) for a in found] == [(elder_id, ["elder70"])]
     assert coordinator.get("/api/v1/accounts?q=far%20behalf")["items"] == []
+    by_phone = [a["id"] for a in coordinator.get("/api/v1/accounts?q=33334444")["items"]]
+    assert by_phone == [elder_id] == [a["id"] for a in coordinator.get("/api/v1/accounts?q=139%203333")["items"]]
+    assert coordinator.get("/api/v1/accounts?q=3333%205555")["items"] == []
     assert elder.request("GET", "/api/v1/accounts?q=far").status_code == 403
 
     body = {"listing_id": listing["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
