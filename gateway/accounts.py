@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from linli import db as dbmod
 from linli.ids import new_id, new_uuid, utcnow
+from linli.web import ensure_idempotency_index
 
 SERVICE = "gateway"
 SELF_SERVICE_ROLES = ("resident", "provider", "volunteer")
@@ -40,6 +41,7 @@ def prepare(db: Database) -> None:
     db.refresh_tokens.create_index("family")
     db.family_links.create_index([("member_id", 1), ("elder_id", 1)], unique=True)
     db.family_links.create_index("elder_id")
+    ensure_idempotency_index(db)
 
 
 ELIGIBILITY_TAGS = ("elder70", "low_income", "living_alone", "disabled")
@@ -56,10 +58,25 @@ def create(db: Database, username: str, password: str, name: str, role: str,
     return account
 
 
+def enrol(db: Database, name: str, profile: dict, by: str, username: str | None = None) -> dict:
+    """A resident the residents' committee signs up: an elder without a smartphone. The account has no password,
+    so nobody signs in as the elder; the committee, and family members it approves, order for them."""
+    account_id = new_id("acc")
+    account = {"_id": account_id, "username": username or account_id, "password_hash": None, "name": name,
+               "role": "resident", "tags": [], "communities": [], "profile": profile, "enrolled_by": by,
+               "created_at": utcnow()}
+    try:
+        db.accounts.insert_one(account)
+    except DuplicateKeyError:
+        raise UsernameTaken(account["username"])
+    return account
+
+
 def authenticate(db: Database, username: str, password: str) -> dict | None:
     account = db.accounts.find_one({"username": username})
     try:
-        _hasher.verify(account["password_hash"] if account else _DUMMY_HASH, password)
+        # an enrolled elder has no password: the dummy keeps the answer as slow as for anyone else
+        _hasher.verify((account or {}).get("password_hash") or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
     return account

@@ -9,14 +9,15 @@ from pymongo.errors import DuplicateKeyError
 
 from linli.auth import Relative, issue_access_token
 from linli.config import settings
-from linli.errors import ApiError, conflict, forbidden, not_found
+from linli.errors import ApiError, conflict, forbidden, invalid, not_found
 from linli.ids import new_id, utcnow
 from linli.schemas import page_of
-from linli.web import requires
+from linli.web import idempotent, requires
 
 from . import accounts, throttle
 from .schemas import (AccountDetail, AccountSchema, FamilyIn, FamilyLinkSchema, LoginIn, LogoutIn, ProfileSchema,
-                      RefreshIn, RegisterIn, ResidentArgs, ResidentPage, StaffIn, TagsIn, TokensSchema)
+                      RefreshIn, RegisterIn, ResidentArgs, ResidentIn, ResidentPage, StaffIn, TagsIn,
+                      TokensSchema)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
 
@@ -180,6 +181,31 @@ def _name_or_phone(q: str) -> dict:
     return {"name": {"$regex": re.escape(q), "$options": "i"}}
 
 
+@blp.route("/accounts/residents", methods=["POST"])
+@requires("coordinator", "admin")
+@idempotent(accounts.database)
+@blp.arguments(ResidentIn)
+@blp.response(201, AccountDetail)
+def enrol_resident(body):
+    """The residents' committee signs up an elder of its communities who has no smartphone. Nobody signs in as
+    the elder: the committee orders for them, and so do family members it approves (they ask by username)."""
+    if g.principal.role == "coordinator" and body["community_id"] not in g.principal.communities:
+        raise invalid("community_id", f"you enrol residents of {', '.join(g.principal.communities)}")
+    db = accounts.database()
+    if "phone" in body:
+        same = db.accounts.find_one({"role": "resident", "profile.community_id": body["community_id"],
+                                     "profile.phone": body["phone"]}, {"name": 1})
+        if same is not None:
+            raise conflict(f"{same['name']} ({same['_id']}) of this community already has this phone number; "
+                           "find them by it instead of enrolling them again.", phone=["already enrolled"])
+    profile = {k: v for k, v in body.items() if k not in ("name", "username")}
+    try:
+        account = accounts.enrol(db, body["name"], profile, g.principal.id, body.get("username"))
+    except accounts.UsernameTaken:
+        raise conflict("This username is taken; choose another.", username=["taken"])
+    return _account_out(account, db)
+
+
 @blp.route("/accounts/<account_id>")
 @requires("coordinator", "admin")
 @blp.response(200, AccountDetail)
@@ -231,12 +257,14 @@ def my_family_links():
 @requires("resident", "coordinator")
 @blp.response(200, FamilyLinkSchema)
 def approve_family_link(link_id):
-    """The elder, or a coordinator, approves a family member ordering for them."""
+    """The elder, or a coordinator of the elder's community, approves a family member ordering for them."""
     db = accounts.database()
     link = db.family_links.find_one({"_id": link_id})
     if link is not None and link["member_id"] == g.principal.id:
         raise forbidden("The elder or a coordinator approves this, not the one who asked.")
-    if link is None or (g.principal.role == "resident" and link["elder_id"] != g.principal.id):
+    if link is None or (g.principal.role == "resident" and link["elder_id"] != g.principal.id) or (
+            g.principal.role == "coordinator"
+            and db.accounts.find_one({"_id": link["elder_id"], **_residents_visible_to(g.principal)}) is None):
         raise not_found("The link")
     db.family_links.update_one({"_id": link_id, "status": "pending"},
                                {"$set": {"status": "approved", "approved_by": g.principal.id, "approved_at": utcnow()}})

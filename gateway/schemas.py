@@ -66,6 +66,16 @@ class ProfileSchema(StrictSchema):
     emergency_contact = fields.Nested(ContactSchema)
 
 
+class ResidentIn(ProfileSchema):
+    """An elder the committee signs up: a name, the community they live in, and what an order needs."""
+    name = fields.String(required=True, validate=validate.Length(1, 40))
+    community_id = fields.String(required=True, validate=validate.Length(1, 40))
+    username = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.+-]{3,40}$",
+                                                      error="3 to 40 letters, digits or . _ + -"),
+                             metadata={"description": "what family members ask for a link with; "
+                                                      "the account id when not given"})
+
+
 class RelativeSchema(ma.Schema):
     id = fields.String()
     name = fields.String()

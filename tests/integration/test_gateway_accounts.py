@@ -131,6 +131,44 @@ def test_a_family_member_orders_for_an_elder_only_once_the_elder_approves(gatewa
     assert [(r.id, r.name) for r in family] == [(elder["account"]["id"], "Grandma Chen")]
 
 
+def test_the_committee_enrols_an_elder_without_a_smartphone_and_approves_the_family(gateway):
+    from gateway.admin import create_account
+
+    _staff("coordinator", "lin")
+    create_account("wang", PASSWORD, "wang", "coordinator", ("pengfei",))
+    lin, wang = _login(gateway, "lin").get_json(), _login(gateway, "wang").get_json()
+    elder = {"name": "Grandpa Zhao", "community_id": "lianxi", "phone": "021 5888-1234", "birth_year": 1941,
+             "addresses": [{"label": "home", "community_id": "lianxi", "building": "7", "room": "302"}]}
+    retry = {**_auth(lin), "Idempotency-Key": "enrol-zhao-1"}
+    made = gateway.post("/api/v1/accounts/residents", json=elder, headers=retry)
+    assert made.status_code == 201, made.get_json()
+    zhao = made.get_json()
+    assert (zhao["role"], zhao["profile"]["community_id"], zhao["profile"]["birth_year"]) == ("resident", "lianxi", 1941)
+    assert gateway.post("/api/v1/accounts/residents", json=elder, headers=retry).get_json()["id"] == zhao["id"]
+    again = gateway.post("/api/v1/accounts/residents", json=elder, headers=_auth(lin))
+    assert again.status_code == 409 and "phone" in again.get_json()["error"]["details"]
+    assert [a["id"] for a in gateway.get("/api/v1/accounts?q=58881234", headers=_auth(lin)).get_json()["items"]] == [
+        zhao["id"]]
+    assert _login(gateway, zhao["username"], password="").status_code in (401, 422)
+    assert _login(gateway, zhao["username"], password="anything at all").status_code == 401, "nobody signs in as him"
+
+    elsewhere = gateway.post("/api/v1/accounts/residents", json={**elder, "phone": "021 5888 9999"}, headers=_auth(wang))
+    assert elsewhere.status_code == 422 and "you enrol residents of pengfei" in \
+        elsewhere.get_json()["error"]["details"]["community_id"][0]
+    nameless = gateway.post("/api/v1/accounts/residents", json={"community_id": "lianxi"}, headers=_auth(lin))
+    assert nameless.status_code == 422 and "name" in nameless.get_json()["error"]["details"]
+    resident = _register(gateway, "zhao_son", name="Zhao Ming")
+    assert gateway.post("/api/v1/accounts/residents", json=elder, headers=_auth(resident)).status_code == 403
+
+    link = gateway.post("/api/v1/me/family", json={"elder_username": zhao["username"], "relation": "son"},
+                        headers=_auth(resident)).get_json()
+    assert gateway.post(f"/api/v1/family/{link['id']}/approve", headers=_auth(wang)).status_code == 404, \
+        "only a coordinator of the elder's community approves"
+    assert gateway.post(f"/api/v1/family/{link['id']}/approve", headers=_auth(lin)).get_json()["status"] == "approved"
+    family = verify_access_token(_login(gateway, "zhao_son").get_json()["access_token"]).family
+    assert [(r.id, r.name) for r in family] == [(zhao["id"], "Grandpa Zhao")]
+
+
 def test_the_door_adds_security_headers_cors_for_allowed_origins_and_refuses_big_bodies(gateway):
     page = gateway.get("/")
     assert page.headers["X-Content-Type-Options"] == "nosniff" and "frame-ancestors 'none'" in \
