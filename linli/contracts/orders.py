@@ -111,6 +111,8 @@ class RedeliveryRequested(OrderRef):
     # the corrected parts of the address, if any
     dropoff = fields.Nested(DropOff(only=("building", "room", "phone", "contact_name"), partial=True), required=True)
     community_id = fields.String(required=True)
+    # the kitchen makes the meal again: delivery waits for orders.order.ready before offering it
+    remake = fields.Boolean(load_default=False)
 
 
 EVENTS = {

@@ -68,13 +68,15 @@ def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> Non
 
 
 def on_redelivery_requested(db: Database, session: ClientSession, event: dict) -> None:
-    """The coordinator chose to deliver a failed task again: it goes back on offer from the first rung."""
+    """The coordinator chose to deliver a failed task again: it goes back on offer from the first rung, or,
+    when the kitchen makes the meal again, waits for orders.order.ready as a new task does."""
     data = event["data"]
     task = store.task_of_order(db, data["order_id"], session)
     if task is None or task["status"] != "failed":
         return  # already sent out again (this event came twice), or cancelled meanwhile
     now = utcnow()
-    if store.send_out_again(db, session, task, data["dropoff"], now) and task.get("meal_ready"):
+    remake = data.get("remake", False)
+    if store.send_out_again(db, session, task, data["dropoff"], now, remake) and task.get("meal_ready") and not remake:
         dispatch.dispatch_task(db, session, task["_id"], now)
 
 

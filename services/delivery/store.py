@@ -137,14 +137,17 @@ def escalate(db: Database, session: ClientSession, task: dict, why: str, now: da
                                session=session).modified_count == 1
 
 
-def send_out_again(db: Database, session: ClientSession, task: dict, dropoff_fix: dict, now: datetime) -> bool:
+def send_out_again(db: Database, session: ClientSession, task: dict, dropoff_fix: dict, now: datetime,
+                   remake: bool = False) -> bool:
     """A failed task back on the ladder from its first rung, with no volunteer, the address corrected;
-    the failed attempt is kept in `attempts`. False when the task is not (or no longer) failed."""
+    the failed attempt is kept in `attempts`. With `remake` the meal is to be made again: the task waits for
+    it. False when the task is not (or no longer) failed."""
+    ready = task.get("meal_ready", False) and not remake
     attempt = {k: task.get(k) for k in ("volunteer_id", "assigned_at", "picked_up_at", "failed_at", "failure",
                                         "welfare")}
     return db.tasks.update_one(
         {"_id": task["_id"], "status": "failed", "failed_at": task["failed_at"]},
-        {"$set": {"status": "ready" if task.get("meal_ready") else "waiting", "volunteer_id": None, "offer": None,
+        {"$set": {"status": "ready" if ready else "waiting", "meal_ready": ready, "volunteer_id": None, "offer": None,
                   "batch": None, "assigned_by": None, "assigned_at": None, "picked_up_at": None, "failed_at": None,
                   "failure": None, "welfare": None, "escalation": None, "ladder": {"singles": 0, "broadcasts": 0},
                   "sent_out_again_at": now, **{f"dropoff.{k}": v for k, v in dropoff_fix.items()}},

@@ -50,11 +50,18 @@ def _load(order_id: str) -> dict:
     return order
 
 
+def _status_text(order: dict) -> str:
+    if order.get("delivery_problem"):
+        return domain.DELIVERY_PROBLEM_TEXT
+    if order["status"] == "accepted" and order.get("remake"):
+        return domain.REMAKE_TEXT
+    return domain.READABLE[order["status"]]
+
+
 def _shape(order: dict) -> dict:
     """What this role may see of an order."""
     who = g.principal
-    out = {**order, "id": order["_id"], "status_text": domain.DELIVERY_PROBLEM_TEXT if order.get("delivery_problem")
-           else domain.READABLE[order["status"]]}
+    out = {**order, "id": order["_id"], "status_text": _status_text(order)}
     codes = out.pop("codes", {})
     if who.role == "resident":
         out["handover_code"] = codes.get("handover_code")
@@ -207,8 +214,10 @@ def complete_order(order_id):
 @blp.response(200, OrderSchema)
 def redeliver_order(body, order_id):
     """After a failed delivery, the coordinator sends the meal out again, correcting the building, room or
-    phone when they were wrong; delivery offers it to volunteers again. (The other choice is to cancel: refund.)"""
-    return _shape(_move(saga.redeliver, db(), g.principal, _load(order_id), body["reason"], body.get("address", {})))
+    phone when they were wrong; delivery offers it to volunteers again. With `remake`, the kitchen first makes
+    a meal that spoiled or was lost on the way. (The other choice is to cancel: refund.)"""
+    return _shape(_move(saga.redeliver, db(), g.principal, _load(order_id), body["reason"], body.get("address", {}),
+                        body["remake"]))
 
 
 @blp.route("/<order_id>/refund", methods=["POST"])

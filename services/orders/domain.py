@@ -44,6 +44,8 @@ MOVES: tuple[Move, ...] = (
     # after a failed delivery the coordinator may send the meal out again: it is back with the kitchen
     # (an order whose meal never left the kitchen keeps its state; saga.redeliver only notes it)
     Move("redeliver", ("delivering",), "ready", ("coordinator",), ("delivered",)),
+    # or, the meal spoiled or lost on the way, have the kitchen make it again before it goes out
+    Move("remake", ("delivering",), "accepted", ("coordinator",), ("delivered",)),
     Move("done", ("accepted",), "service_done", ("provider",), VISITS),
     Move("complete", ("service_done",), "completed", ("resident",), VISITS),
     Move("auto_complete", ("service_done",), "completed", (SYSTEM,), VISITS),
@@ -99,6 +101,10 @@ class DeadlineRule:
     auto_complete: timedelta     # a finished on-site job completes by itself
 
 
+# a meal the coordinator asked the kitchen to make again (its slot has begun): the time to make it
+REMAKE_TIME = timedelta(minutes=45)
+
+
 # The community's rule (社区通): every request answered within 48 hours; meals cannot wait that long.
 DEADLINE_RULES = {
     MEALS: DeadlineRule(timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=60), timedelta(days=3)),
@@ -109,6 +115,7 @@ DEADLINE_WORDS = {
     "provider_answer": "the provider has not answered in time",
     "provider_final": "the provider did not answer before the final deadline",
     "ready_by": "not ready when the slot began",
+    "remake_by": f"not made again within {int(REMAKE_TIME.total_seconds() // 60)} minutes",
     "auto_complete": "completed automatically {days} days after the provider finished",
 }
 
@@ -125,6 +132,8 @@ def deadline_after(status: str, order: dict, now: datetime) -> dict | None:
     if status == "paid":
         return {"kind": "provider_answer", "due_at": now + rule.answer, "final_at": now + rule.answer_final}
     if status == "accepted" and order["listing"]["fulfilment"] == "delivered":
+        if order.get("remake"):
+            return {"kind": "remake_by", "due_at": now + REMAKE_TIME}
         return {"kind": "ready_by", "due_at": order["slot"]["start"]}
     if status == "service_done":
         return {"kind": "auto_complete", "due_at": now + rule.auto_complete}
@@ -183,5 +192,6 @@ READABLE = {
 # shown instead of the state's words while a failed delivery waits for the coordinator's decision
 DELIVERY_PROBLEM_TEXT = ("The meal could not be handed over; the residents' committee will arrange "
                          "another delivery or a refund")
+REMAKE_TEXT = "The kitchen is making your meal again; a volunteer will bring it"
 # orders in these states may have a delivery task that can fail and be sent out again
 REDELIVERABLE = ("accepted", "ready", "delivering")

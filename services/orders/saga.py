@@ -304,33 +304,42 @@ def on_task_failed(db: Database, session: ClientSession, event: dict) -> None:
                    {"delivery_problem": {"reason": data["reason"], "task_id": data["task_id"], "at": now}})
 
 
-def redeliver(db: Database, who: Principal, order: dict, reason: str, address_fix: dict) -> dict:
+def redeliver(db: Database, who: Principal, order: dict, reason: str, address_fix: dict, remake: bool = False
+              ) -> dict:
     """The coordinator's first choice after a failed delivery: the meal goes out again, to a corrected
-    address if it was wrong. An order whose meal had left the kitchen is ready again; one whose meal
-    never left keeps its state. Delivery puts the task back on offer on orders.order.redelivery_requested."""
+    address if it was wrong. An order whose meal had left the kitchen is ready again, or with `remake` back
+    with the kitchen to make it again (accepted, with REMAKE_TIME to be ready); one whose meal never left
+    keeps its state. Delivery puts the task back on offer on orders.order.redelivery_requested (after a
+    remake, once the kitchen says it is ready)."""
     problem = order.get("delivery_problem")
     if order["status"] not in domain.REDELIVERABLE:
         raise domain.IllegalTransition("redeliver", order["status"])
     if not problem:
         raise ApiError(409, "no_failed_delivery", "This order has no failed delivery to send out again.",
                        {"current_status": order["status"]})
+    action = "remake" if remake else "redeliver"
+    if order["status"] not in domain.sources_of(action) and remake:
+        raise invalid("remake", "the meal never left the kitchen; send it out again as it is")
     now = utcnow()
     attempt = order.get("redeliveries", 0) + 2
-    text = f"sent out again by the coordinator (delivery {attempt}): {reason}"
+    made_again = "; the kitchen makes it again" if remake else ""
+    text = f"sent out again by the coordinator (delivery {attempt}{made_again}): {reason}"
     changes = {"delivery_problem": None, "courier": None, "redeliveries": attempt - 1,
                **{f"address.{k}": v for k, v in address_fix.items()}}
+    if remake:
+        changes["remake"] = {"at": now, "by": who.id, "reason": reason}
 
     undecided = {"delivery_problem.at": problem["at"]}  # two coordinators deciding at once: one decision
 
     def work(session: ClientSession) -> None:
-        if order["status"] in domain.sources_of("redeliver"):
-            store.apply_move(db, session, order, "redeliver", who.role, who.id, text, now, changes, expect=undecided)
+        if order["status"] in domain.sources_of(action):
+            store.apply_move(db, session, order, action, who.role, who.id, text, now, changes, expect=undecided)
         elif not store.note(db, session, order, who.role, who.id, text, now, changes,
                             expect={"status": order["status"], **undecided}):
             raise conflict("Someone else decided about this delivery just now; load the order again.")
         store.emit(db, session, order["_id"], "orders.order.redelivery_requested", {
             "order_id": order["_id"], "task_id": problem.get("task_id"), "attempt": attempt, "reason": reason,
-            "dropoff": address_fix, "community_id": order["address"]["community_id"]})
+            "dropoff": address_fix, "community_id": order["address"]["community_id"], "remake": remake})
 
     in_transaction(db, work)
     return db.orders.find_one({"_id": order["_id"]})  # the address was changed field by field: read it back
@@ -483,7 +492,7 @@ def fire_deadline(db: Database, order_id: str, now: datetime) -> str | None:
             moved = store.apply_move(db, session, order, "payment_expired", domain.SYSTEM, None, reason, now,
                                      {"cancel_reason": reason})
             _emit_cancelled(db, session, moved, reason, domain.SYSTEM, held=True)
-        elif kind in ("provider_answer", "ready_by"):
+        elif kind in ("provider_answer", "ready_by", "remake_by"):
             next_deadline = ({"kind": "provider_final", "due_at": deadline["final_at"]}
                              if kind == "provider_answer" else None)
             store.note(db, session, order, domain.SYSTEM, None,

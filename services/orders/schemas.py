@@ -59,6 +59,8 @@ class RedeliverIn(StrictSchema):
                            metadata={"example": "the room number was wrong; the resident lives in 302"})
     address = fields.Nested(AddressFixIn, metadata={
         "description": "corrections to the delivery address within the same community, when it was wrong"})
+    remake = fields.Boolean(load_default=False, metadata={
+        "description": "the meal spoiled or was lost on the way: the kitchen makes it again before it goes out"})
 
 
 class RefundIn(StrictSchema):
@@ -183,6 +185,12 @@ class PaymentBrief(ma.Schema):
     status = fields.String()
 
 
+class RemakeOut(ma.Schema):
+    at = fields.AwareDateTime()
+    by = fields.String()
+    reason = fields.String()
+
+
 class OrderSchema(ma.Schema):
     id = fields.String()
     status = fields.String(validate=validate.OneOf(STATES))
@@ -201,6 +209,8 @@ class OrderSchema(ma.Schema):
     delivery_problem = fields.Nested(DeliveryProblem, allow_none=True, metadata={
         "description": "a failed delivery waiting for the coordinator: deliver again (redeliver) or cancel and refund"})
     redeliveries = fields.Integer(metadata={"description": "how many times the coordinator sent the meal out again"})
+    remake = fields.Nested(RemakeOut, allow_none=True, metadata={
+        "description": "the coordinator's last request that the kitchen make the meal again"})
     cancel_reason = fields.String()
     refunded_fen = fields.Integer()
     deadline = fields.Nested(DeadlineOut, allow_none=True)

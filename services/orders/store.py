@@ -40,7 +40,7 @@ def apply_move(db: Database, session: ClientSession, order: dict, action: str, r
     when given); returns the order as it now is."""
     target = domain.next_state(order["status"], action, role, order["listing"]["fulfilment"])
     entry = domain.timeline_entry(order["status"], target, role, actor, now, reason)
-    deadline = domain.deadline_after(target, order, now)
+    deadline = domain.deadline_after(target, {**order, **(extra or {})}, now)
     extra = {**(extra or {}), "deadline": deadline}
     result = db.orders.update_one(
         {"_id": order["_id"], "status": order["status"], **(expect or {})},

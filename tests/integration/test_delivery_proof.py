@@ -123,6 +123,23 @@ def test_a_failed_delivery_sent_out_again_is_offered_afresh_to_the_corrected_add
     assert town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "1357"})["status"] == "delivered"
 
 
+def test_a_meal_the_kitchen_makes_again_is_offered_only_once_it_is_ready_again(town):
+    from services.delivery import handlers
+
+    task_id, volunteer_id, who = _accepted(town)
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    town.call("POST", f"/tasks/{task_id}/fail", who, {"reason": "meal_damaged", "note": "dropped the box"})
+    order_id = town.task(task_id)["order_id"]
+    town.event("orders.order.redelivery_requested", {
+        "order_id": order_id, "task_id": task_id, "attempt": 2, "reason": "spilled", "dropoff": {},
+        "community_id": "lianxi", "remake": True}, handlers.on_redelivery_requested)
+    assert (town.task(task_id)["status"], town.task(task_id)["meal_ready"]) == ("waiting", False)
+    assert town.offers(who) == [], "nobody is sent to fetch a meal still being made"
+    town.event("orders.order.ready", {"order_id": order_id, "provider_id": "prv_1"}, handlers.on_order_ready)
+    [offer] = town.offers(who)
+    assert offer["task_id"] == task_id and town.task(task_id)["status"] == "offered"
+
+
 def test_a_meal_sent_out_again_after_a_welfare_check_credits_both_trips(town):
     from services.delivery import handlers
 

@@ -2,7 +2,7 @@
 their notifications, every compensation, deadlines with an injected clock, refunds, the ledger."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -298,7 +298,7 @@ def test_given_a_failed_delivery_when_the_coordinator_sends_it_again_then_it_is_
     assert again["timeline"][-1]["reason"] == "sent out again by the coordinator (delivery 2): the resident lives in 302"
     assert kit.events(db, "orders.order.redelivery_requested") == [
         {"order_id": order["_id"], "task_id": "tsk_1", "attempt": 2, "reason": "the resident lives in 302",
-         "dropoff": {"room": "302"}, "community_id": "lianxi"}]
+         "dropoff": {"room": "302"}, "community_id": "lianxi", "remake": False}]
     twice = client.post(path, json=body, headers=kit.token(kit.COORDINATOR))
     assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "no_failed_delivery"
     assert len(kit.events(db, "orders.order.redelivery_requested")) == 1
@@ -311,6 +311,38 @@ def test_given_a_failed_delivery_when_the_coordinator_sends_it_again_then_it_is_
     in_transaction(db, lambda s: saga.on_task_delivered(db, s, {"data": {**second, "minutes": 12}}))
     assert [e["to"] for e in _state(order["_id"])["timeline"]][-4:] == ["delivering", "ready", "delivering",
                                                                        "completed"]
+
+
+def test_given_a_meal_spoiled_on_the_way_when_the_coordinator_has_it_made_again_then_the_kitchen_makes_it(client):
+    order = kit.placed_and_reserved()
+    _on_its_way(client, order)
+    _delivery_fails(order, reason="meal_damaged")
+    path = f"/api/v1/orders/{order['_id']}/redeliver"
+    body = {"reason": "the soup spilled on the stairs", "remake": True}
+    again = client.post(path, json=body, headers=kit.token(kit.COORDINATOR)).get_json()
+    assert again["status"] == "accepted" and again["delivery_problem"] is None and again["redeliveries"] == 1
+    assert again["timeline"][-1]["reason"] == ("sent out again by the coordinator (delivery 2; the kitchen makes it "
+                                               "again): the soup spilled on the stairs")
+    assert again["deadline"]["kind"] == "remake_by", "the slot has begun: the kitchen gets its own time, not the slot's"
+    due = datetime.fromisoformat(again["deadline"]["due_at"]) - datetime.fromisoformat(again["remake"]["at"])
+    assert due == timedelta(minutes=45)
+    mine = client.get(f"/api/v1/orders/{order['_id']}", headers=kit.token(kit.RESIDENT)).get_json()
+    assert mine["status_text"] == "The kitchen is making your meal again; a volunteer will bring it"
+    db = store.database()
+    assert kit.events(db, "orders.order.redelivery_requested")[-1]["remake"] is True
+
+    ready = client.post(f"/api/v1/orders/{order['_id']}/ready", headers=kit.token(kit.PROVIDER)).get_json()
+    assert ready["status"] == "ready" and ready["deadline"] is None
+    assert len(kit.events(db, "orders.order.ready")) == 2, "delivery hears the meal is ready again"
+
+    # a meal that never left the kitchen is not made again
+    waiting = kit.placed_and_reserved()
+    _pay_and_notify(client, waiting)
+    client.post(f"/api/v1/orders/{waiting['_id']}/accept", headers=kit.token(kit.PROVIDER))
+    _delivery_fails(waiting, reason="no_volunteer")
+    refused = client.post(f"/api/v1/orders/{waiting['_id']}/redeliver", json=body, headers=kit.token(kit.COORDINATOR))
+    assert refused.status_code == 422 and "never left the kitchen" in refused.get_json()["error"]["details"]["remake"][0]
+    assert _state(waiting["_id"])["delivery_problem"] is not None, "a refused request changes nothing"
 
 
 def test_given_a_failed_delivery_when_the_coordinator_cancels_then_it_is_refunded_and_cannot_be_sent_again(client):
