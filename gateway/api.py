@@ -108,6 +108,7 @@ def me():
 
 @blp.route("/me/profile", methods=["PUT"])
 @requires()
+@idempotent(accounts.database)
 @blp.arguments(ProfileSchema)
 @blp.response(200, AccountDetail)
 def update_profile(body):
@@ -121,6 +122,7 @@ def update_profile(body):
 
 @blp.route("/accounts", methods=["POST"])
 @requires("admin")
+@idempotent(accounts.database)
 @blp.arguments(StaffIn)
 @blp.response(201, AccountSchema)
 def create_staff(body):
@@ -134,6 +136,7 @@ def create_staff(body):
 
 @blp.route("/accounts/<account_id>/tags", methods=["PUT"])
 @requires("coordinator", "admin")
+@idempotent(accounts.database)
 @blp.arguments(TagsIn)
 @blp.response(200, AccountSchema)
 def set_tags(body, account_id):
@@ -225,6 +228,7 @@ def _link_out(link: dict) -> dict:
 
 @blp.route("/me/family", methods=["POST"])
 @requires("resident")
+@idempotent(accounts.database)
 @blp.arguments(FamilyIn)
 @blp.response(201, FamilyLinkSchema)
 def ask_family_link(body):
@@ -255,6 +259,7 @@ def my_family_links():
 
 @blp.route("/family/<link_id>/approve", methods=["POST"])
 @requires("resident", "coordinator")
+@idempotent(accounts.database)
 @blp.response(200, FamilyLinkSchema)
 def approve_family_link(link_id):
     """The elder, or a coordinator of the elder's community, approves a family member ordering for them."""

@@ -126,6 +126,7 @@ def create_listing(body):
 
 @blp.route("/listings/<listing_id>", methods=["PATCH"])
 @requires("provider")
+@idempotent(db)
 @blp.arguments(ListingPatch)
 @blp.response(200, ListingSchema)
 def update_listing(body, listing_id):

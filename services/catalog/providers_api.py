@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 from linli.errors import ApiError, conflict, invalid, not_found
 from linli.ids import new_id, utcnow
 from linli.schemas import geojson_to_point, point_to_geojson
-from linli.web import requires
+from linli.web import idempotent, requires
 
 from . import domain, store
 from .api import STAFF, blp, db, rule
@@ -22,6 +22,7 @@ def _provider_out(doc: dict) -> dict:
 
 @blp.route("/providers", methods=["POST"])
 @requires("provider")
+@idempotent(db)
 @blp.arguments(ProviderIn)
 @blp.response(201, ProviderSchema)
 def create_provider(body):
@@ -49,6 +50,7 @@ def my_provider():
 
 @blp.route("/providers/me", methods=["PATCH"])
 @requires("provider")
+@idempotent(db)
 @blp.arguments(ProviderPatch)
 @blp.response(200, ProviderSchema)
 def edit_my_provider(body):
@@ -107,6 +109,7 @@ def _move(provider_id: str, action: str, changes: dict) -> dict:
 
 @blp.route("/providers/<provider_id>/verify", methods=["POST"])
 @requires(*STAFF)
+@idempotent(db)
 @blp.response(200, ProviderSchema)
 def verify_provider(provider_id):
     """A coordinator confirms the provider is who it says it is (or lifts a suspension); its listings show again."""
@@ -116,6 +119,7 @@ def verify_provider(provider_id):
 
 @blp.route("/providers/<provider_id>/suspend", methods=["POST"])
 @requires(*STAFF)
+@idempotent(db)
 @blp.arguments(SuspendIn)
 @blp.response(200, ProviderSchema)
 def suspend_provider(body, provider_id):

@@ -5,7 +5,7 @@ from pymongo.errors import DuplicateKeyError
 
 from linli.errors import conflict, invalid, not_found
 from linli.schemas import geojson_to_point, point_to_geojson
-from linli.web import requires
+from linli.web import idempotent, requires
 
 from . import domain, store
 from .api import blp, db, rule
@@ -36,6 +36,7 @@ def list_categories():
 
 @blp.route("/categories", methods=["POST"])
 @requires("admin")
+@idempotent(db)
 @blp.arguments(CategoryIn)
 @blp.response(201, CategorySchema)
 def create_category(body):
@@ -47,6 +48,7 @@ def create_category(body):
 
 @blp.route("/categories/<category_id>", methods=["PATCH"])
 @requires("admin")
+@idempotent(db)
 @blp.arguments(CategoryPatch)
 @blp.response(200, CategorySchema)
 def rename_category(body, category_id):
@@ -69,6 +71,7 @@ def list_communities():
 
 @blp.route("/communities", methods=["POST"])
 @requires("admin")
+@idempotent(db)
 @blp.arguments(CommunityIn)
 @blp.response(201, CommunitySchema)
 def create_community(body):
@@ -84,6 +87,7 @@ def create_community(body):
 
 @blp.route("/communities/<community_id>", methods=["PATCH"])
 @requires("admin")
+@idempotent(db)
 @blp.arguments(CommunityPatch)
 @blp.response(200, CommunitySchema)
 def update_community(body, community_id):

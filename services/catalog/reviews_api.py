@@ -60,6 +60,7 @@ def post_review(body):
 
 @blp.route("/reviews/<review_id>/reply", methods=["POST"])
 @requires("provider")
+@idempotent(db)
 @blp.arguments(ReplyIn)
 @blp.response(200, ReviewSchema)
 def reply(body, review_id):

@@ -10,7 +10,7 @@ from linli.db import in_transaction
 from linli.errors import ApiError, conflict, forbidden, invalid, not_found
 from linli.ids import new_id, utcnow
 from linli.schemas import PageArgs, geojson_to_point, page_of, point_to_geojson
-from linli.web import requires
+from linli.web import idempotent, requires
 
 from . import domain, hours, lifecycle, store
 from .schemas import (AssignIn, CodeIn, CorrectionIn, DutyIn, FailIn, HandOverIn, HoursEntrySchema, MonthArgs,
@@ -52,6 +52,7 @@ def _task_out(task: dict, me: dict | None, listed: bool = False) -> dict:
 
 @blp.route("/volunteers", methods=["POST"])
 @requires("volunteer")
+@idempotent(db)
 @blp.arguments(VolunteerIn)
 @blp.response(201, VolunteerSchema)
 def register_volunteer(body):
@@ -86,6 +87,7 @@ def my_profile():
 
 @blp.route("/volunteers/<volunteer_id>/verify", methods=["POST"])
 @requires(*STAFF)
+@idempotent(db)
 @blp.response(200, VolunteerSchema)
 def verify_volunteer(volunteer_id):
     """A coordinator confirms a volunteer; only verified volunteers get offers."""
@@ -105,6 +107,7 @@ def verify_volunteer(volunteer_id):
 
 @blp.route("/volunteers/me/duty", methods=["PUT"])
 @requires("volunteer")
+@idempotent(db)
 @blp.arguments(DutyIn)
 @blp.response(200, VolunteerSchema)
 def set_duty(body):
@@ -124,6 +127,7 @@ def set_duty(body):
 
 @blp.route("/volunteers/me/shifts", methods=["PUT"])
 @requires("volunteer")
+@idempotent(db)
 @blp.arguments(ShiftsIn)
 @blp.response(200, VolunteerSchema)
 def set_shifts(body):
@@ -157,6 +161,7 @@ def _offer_out(offer: dict, tasks: dict[str, dict]) -> dict:
 
 @blp.route("/offers/<offer_id>/accept", methods=["POST"])
 @requires("volunteer")
+@idempotent(db)
 @blp.response(200, TaskSchema)
 def accept_offer(offer_id):
     """Takes the delivery; the first valid acceptance wins, later ones get 409."""
@@ -167,6 +172,7 @@ def accept_offer(offer_id):
 
 @blp.route("/offers/<offer_id>/decline", methods=["POST"])
 @requires("volunteer")
+@idempotent(db)
 @blp.response(200, OfferSchema)
 def decline_offer(offer_id):
     """Says no; a single offer goes to the next volunteer at once."""
@@ -214,6 +220,7 @@ def get_task(task_id):
 
 @blp.route("/tasks/<task_id>/assign", methods=["POST"])
 @requires(*STAFF)
+@idempotent(db)
 @blp.arguments(AssignIn)
 @blp.response(200, TaskSchema)
 def assign(body, task_id):
@@ -225,6 +232,7 @@ def assign(body, task_id):
 
 @blp.route("/tasks/<task_id>/pickup", methods=["POST"])
 @requires("volunteer")
+@idempotent(db)
 @blp.arguments(CodeIn)
 @blp.response(200, TaskSchema)
 def pickup(body, task_id):
@@ -236,6 +244,7 @@ def pickup(body, task_id):
 
 @blp.route("/tasks/<task_id>/deliver", methods=["POST"])
 @requires("volunteer", *STAFF)
+@idempotent(db)
 @blp.arguments(HandOverIn)
 @blp.response(200, TaskSchema)
 def deliver(body, task_id):
@@ -249,6 +258,7 @@ def deliver(body, task_id):
 
 @blp.route("/tasks/<task_id>/fail", methods=["POST"])
 @requires("volunteer")
+@idempotent(db)
 @blp.arguments(FailIn)
 @blp.response(200, TaskSchema)
 def fail(body, task_id):
@@ -260,6 +270,7 @@ def fail(body, task_id):
 
 @blp.route("/tasks/<task_id>/welfare", methods=["POST"])
 @requires("volunteer", *STAFF)
+@idempotent(db)
 @blp.arguments(WelfareIn)
 @blp.response(200, TaskSchema)
 def welfare(body, task_id):
@@ -304,6 +315,7 @@ def export_hours(args):
 
 @blp.route("/hours/<entry_id>/corrections", methods=["POST"])
 @requires(*STAFF)
+@idempotent(db)
 @blp.arguments(CorrectionIn)
 @blp.response(200, HoursEntrySchema)
 def correct_hours(body, entry_id):

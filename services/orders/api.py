@@ -159,6 +159,7 @@ def pay(order_id):
 
 @blp.route("/<order_id>/cancel", methods=["POST"])
 @requires("resident", "coordinator")
+@idempotent(db)
 @blp.arguments(CancelIn)
 @blp.response(200, OrderSchema)
 def cancel_order(body, order_id):
@@ -169,6 +170,7 @@ def cancel_order(body, order_id):
 
 @blp.route("/<order_id>/accept", methods=["POST"])
 @requires("provider")
+@idempotent(db)
 @blp.response(200, OrderSchema)
 def accept_order(order_id):
     """The provider takes the order on."""
@@ -177,6 +179,7 @@ def accept_order(order_id):
 
 @blp.route("/<order_id>/decline", methods=["POST"])
 @requires("provider")
+@idempotent(db)
 @blp.arguments(DeclineIn)
 @blp.response(200, OrderSchema)
 def decline_order(body, order_id):
@@ -186,6 +189,7 @@ def decline_order(body, order_id):
 
 @blp.route("/<order_id>/ready", methods=["POST"])
 @requires("provider")
+@idempotent(db)
 @blp.response(200, OrderSchema)
 def ready_order(order_id):
     """The meal is ready for pickup; delivery offers it to a volunteer."""
@@ -194,6 +198,7 @@ def ready_order(order_id):
 
 @blp.route("/<order_id>/done", methods=["POST"])
 @requires("provider")
+@idempotent(db)
 @blp.response(200, OrderSchema)
 def done_order(order_id):
     """The provider finished an on-site or remote job; the resident confirms (or it completes in 3 days)."""
@@ -202,6 +207,7 @@ def done_order(order_id):
 
 @blp.route("/<order_id>/complete", methods=["POST"])
 @requires("resident")
+@idempotent(db)
 @blp.response(200, OrderSchema)
 def complete_order(order_id):
     """The resident confirms an on-site or remote service was done."""
@@ -210,6 +216,7 @@ def complete_order(order_id):
 
 @blp.route("/<order_id>/redeliver", methods=["POST"])
 @requires("coordinator")
+@idempotent(db)
 @blp.arguments(RedeliverIn)
 @blp.response(200, OrderSchema)
 def redeliver_order(body, order_id):

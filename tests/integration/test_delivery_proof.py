@@ -123,6 +123,16 @@ def test_a_failed_delivery_sent_out_again_is_offered_afresh_to_the_corrected_add
     assert town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "1357"})["status"] == "delivered"
 
 
+def test_a_hand_over_retried_on_a_weak_signal_is_answered_again_not_refused(town):
+    task_id, _, who = _accepted(town)
+    town.call("POST", f"/tasks/{task_id}/pickup", who, {"code": "246810"})
+    retry = {**who, "Idempotency-Key": "deliver-once"}
+    first = town.http.post(f"/api/v1/delivery/tasks/{task_id}/deliver", headers=retry, json={"code": "1357"})
+    again = town.http.post(f"/api/v1/delivery/tasks/{task_id}/deliver", headers=retry, json={"code": "1357"})
+    assert (first.status_code, again.status_code) == (200, 200) and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["status"] == "delivered" and len(town.events("delivery.task.delivered")) == 1
+
+
 def test_a_meal_the_kitchen_makes_again_is_offered_only_once_it_is_ready_again(town):
     from services.delivery import handlers
 

@@ -361,6 +361,19 @@ def test_given_a_failed_delivery_when_the_coordinator_cancels_then_it_is_refunde
     assert _state(order["_id"])["delivery_problem"] is None
 
 
+def test_a_state_change_retried_with_its_idempotency_key_gets_the_first_answer_not_an_error(client):
+    order = kit.placed_and_reserved()
+    _pay_and_notify(client, order)
+    path = f"/api/v1/orders/{order['_id']}/accept"
+    retry = {**kit.token(kit.PROVIDER), "Idempotency-Key": "accept-1"}
+    first = client.post(path, headers=retry)
+    again = client.post(path, headers=retry)
+    assert (first.status_code, again.status_code) == (200, 200) and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["status"] == "accepted" and len(_state(order["_id"])["timeline"]) == len(
+        first.get_json()["timeline"]), "the retry changed nothing"
+    assert client.post(path, headers=kit.token(kit.PROVIDER)).status_code == 409, "without the key: already accepted"
+
+
 def test_no_redelivery_without_a_failed_delivery(client):
     order = kit.placed_and_reserved()
     _on_its_way(client, order)
