@@ -35,9 +35,9 @@ def parse_near(raw: str) -> dict:
 
 
 def plan(args: dict) -> Plan:
-    query: dict = dict(SEARCHABLE)
-    if "category" in args:
-        query["category"] = args["category"]
+    # The most selective indexed field first: the embedded server uses the index of the first field that
+    # has one (a community: 30 ms; a category first: 1 s; status first, which has none: every listing).
+    query: dict = {}
     if "community" in args:
         query["community_ids"] = args["community"]
     if "q" in args:
@@ -56,12 +56,15 @@ def plan(args: dict) -> Plan:
         price["$lte"] = args["max_price"]
     if price.get("$gte", 0) > price.get("$lte", float("inf")):
         raise RuleViolation("max_price", "must not be below min_price")
+    if "category" in args:
+        query["category"] = args["category"]
     if price:
         query["price_fen"] = price
     if "open_on" in args:
         day = args["open_on"]
         query["open_days"] = day.isoweekday()
         query["closed_dates"] = {"$ne": day.isoformat()}
+    query.update(SEARCHABLE)
     near = parse_near(args["near"]) if "near" in args else None
     ranges = tuple(geo.covering(near, args["radius_m"], args.get("category"))) if near is not None else ()
     wanted_sort = args.get("sort") or ("distance" if near else "newest")
