@@ -1,5 +1,5 @@
 """A delivery that fails at the door, sent out again by the coordinator to the corrected address,
-end to end through the gateway on every real process, the real broker and the embedded Mongo server."""
+then spoiled on the way and made again by the kitchen, end to end through the gateway on every real process, the real broker and the embedded Mongo server."""
 from __future__ import annotations
 
 from devstack.client import Client
@@ -67,7 +67,25 @@ def test_a_failed_delivery_is_sent_out_again_to_the_corrected_address(stack, sta
     assert [a["reason"] for a in second["attempts"]] == ["wrong_address"]
     volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/pickup", {"code": pickup_code}, expect=200)
     eventually(lambda: mine()["status"] == "delivering" or None, what="orders to see the second pickup")
+
+    # the second trip: the soup spills on the stairs, so the coordinator has the kitchen make it again
+    volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/fail", {"reason": "meal_damaged"}, expect=200)
+    eventually(lambda: mine()["delivery_problem"] or None, what="orders to hear of the second failure")
+    remade = coordinator.post(f"/api/v1/orders/{order['id']}/redeliver",
+                              {"reason": "the soup spilled", "remake": True}, expect=200)
+    assert remade["status"] == "accepted" and remade["deadline"]["kind"] == "remake_by"
+    assert mine()["status_text"] == "The kitchen is making your meal again; a volunteer will bring it"
+    board_task = lambda: next(t for t in coordinator.get("/api/v1/delivery/tasks?per_page=50")["items"]
+                              if t["id"] == task["id"])
+    eventually(lambda: board_task()["status"] == "waiting" or None, what="delivery to wait for the kitchen")
+    assert my_offer() is None, "nobody is sent to fetch a meal that is still being made"
+    canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)
+    third = volunteer.post(f"/api/v1/delivery/offers/{eventually(my_offer, what='an offer once ready')['id']}/accept",
+                           expect=200)
+    volunteer.post(f"/api/v1/delivery/tasks/{third['id']}/pickup", {"code": pickup_code}, expect=200)
+    eventually(lambda: mine()["status"] == "delivering" or None, what="orders to see the third pickup")
     volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/deliver", {"code": mine()["handover_code"]}, expect=200)
     final = eventually(lambda: (o := mine())["status"] == "completed" and o, what="the order to complete")
-    assert [e["to"] for e in final["timeline"]][-4:] == ["delivering", "ready", "delivering", "completed"]
-    assert final["redeliveries"] == 1 and final["status_text"] == "Completed"
+    moves = [e["to"] for e in final["timeline"] if e["from"] != e["to"]]
+    assert moves[-7:] == ["delivering", "ready", "delivering", "accepted", "ready", "delivering", "completed"]
+    assert final["redeliveries"] == 2 and final["status_text"] == "Completed"
