@@ -209,6 +209,28 @@ def enrol_resident(body):
     return _account_out(account, db)
 
 
+@blp.route("/accounts/<account_id>/profile", methods=["PUT"])
+@requires("coordinator", "admin")
+@idempotent(accounts.database)
+@blp.arguments(ProfileSchema)
+@blp.response(200, AccountDetail)
+def update_enrolled_profile(body, account_id):
+    """The committee keeps the profile of an elder it enrolled (nobody signs in as them to do it): a new room,
+    phone or emergency contact, or a move to another of its communities. Other residents keep their own."""
+    db = accounts.database()
+    who = g.principal
+    account = db.accounts.find_one({"_id": account_id, **_residents_visible_to(who)})
+    if account is None:
+        raise not_found("The resident")
+    if not account.get("enrolled_by"):
+        raise forbidden("This resident keeps their own profile.")
+    if who.role == "coordinator" and body.get("community_id", who.communities[0]) not in who.communities:
+        raise invalid("community_id", f"you look after {', '.join(who.communities)}; the committee of the new "
+                                      "community takes the resident over")
+    db.accounts.update_one({"_id": account_id}, {"$set": {f"profile.{k}": v for k, v in body.items()}})
+    return _account_out(db.accounts.find_one({"_id": account_id}), db)
+
+
 @blp.route("/accounts/<account_id>")
 @requires("coordinator", "admin")
 @blp.response(200, AccountDetail)

@@ -60,6 +60,8 @@ def test_nobody_reaches_what_is_not_theirs(stack, staff):
          {"admin"}),
         ("GET", "/api/v1/accounts?q=a", None, {"coordinator", "admin"}),
         ("POST", "/api/v1/accounts/residents", {"name": "Elder", "community_id": "lianxi"}, {"coordinator", "admin"}),
+        ("PUT", f"/api/v1/accounts/{who['resident_b'].get('/api/v1/me')['id']}/profile", {"birth_year": 1950},
+         {"coordinator", "admin"}),
         ("GET", f"/api/v1/accounts/{who['resident_b'].get('/api/v1/me')['id']}", None, {"coordinator", "admin"}),
         ("POST", f"/api/v1/orders/{o}/redeliver", {"reason": "x"}, {"coordinator"}),
         ("PATCH", "/api/v1/catalog/providers/me", {"name": "Hijacked"}, {"provider_1", "provider_2"}),

@@ -152,12 +152,25 @@ def test_the_committee_enrols_an_elder_without_a_smartphone_and_approves_the_fam
     assert _login(gateway, zhao["username"], password="").status_code in (401, 422)
     assert _login(gateway, zhao["username"], password="anything at all").status_code == 401, "nobody signs in as him"
 
+    moved = gateway.put(f"/api/v1/accounts/{zhao['id']}/profile", headers=_auth(lin), json={
+        "addresses": [{"label": "home", "community_id": "lianxi", "building": "7", "room": "101"}]})
+    assert moved.status_code == 200 and moved.get_json()["profile"]["addresses"][0]["room"] == "101"
+    assert moved.get_json()["profile"]["phone"] == "021 5888-1234", "what was not sent stays"
+    away = gateway.put(f"/api/v1/accounts/{zhao['id']}/profile", json={"community_id": "pengfei"}, headers=_auth(lin))
+    assert away.status_code == 422 and "community_id" in away.get_json()["error"]["details"]
+    assert gateway.put(f"/api/v1/accounts/{zhao['id']}/profile", json={"phone": "021 5888 7777"},
+                       headers=_auth(wang)).status_code == 404, "another community's committee cannot"
+
     elsewhere = gateway.post("/api/v1/accounts/residents", json={**elder, "phone": "021 5888 9999"}, headers=_auth(wang))
     assert elsewhere.status_code == 422 and "you enrol residents of pengfei" in \
         elsewhere.get_json()["error"]["details"]["community_id"][0]
     nameless = gateway.post("/api/v1/accounts/residents", json={"community_id": "lianxi"}, headers=_auth(lin))
     assert nameless.status_code == 422 and "name" in nameless.get_json()["error"]["details"]
     resident = _register(gateway, "zhao_son", name="Zhao Ming")
+    gateway.put("/api/v1/me/profile", json={"community_id": "lianxi"}, headers=_auth(resident))
+    own = gateway.put(f"/api/v1/accounts/{resident['account']['id']}/profile", json={"birth_year": 1980},
+                      headers=_auth(lin))
+    assert own.status_code == 403, "a resident who signs in keeps their own profile"
     assert gateway.post("/api/v1/accounts/residents", json=elder, headers=_auth(resident)).status_code == 403
 
     link = gateway.post("/api/v1/me/family", json={"elder_username": zhao["username"], "relation": "son"},
