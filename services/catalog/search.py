@@ -22,6 +22,7 @@ class Plan:
     radius_m: int
     sort: list[tuple[str, int]]
     ranges: tuple = ()       # near: (field, lowest, highest) grid keys holding the circle, see geo.covering
+    words: tuple = ()        # the tokens of q, every one of which a listing found must hold
 
 
 def parse_near(raw: str) -> dict:
@@ -40,6 +41,7 @@ def plan(args: dict) -> Plan:
     query: dict = {}
     if "community" in args:
         query["community_ids"] = args["community"]
+    wanted: list[str] = []
     if "q" in args:
         wanted = tokens.query_tokens(args["q"])
         if not wanted:
@@ -78,22 +80,27 @@ def plan(args: dict) -> Plan:
         "price": [("price_fen", 1), ("_id", 1)],
         "price_desc": [("price_fen", -1), ("_id", 1)],
     }[wanted_sort]
-    return Plan(query=query, near=near, radius_m=args["radius_m"], sort=sort, ranges=ranges)
+    return Plan(query=query, near=near, radius_m=args["radius_m"], sort=sort, ranges=ranges, words=tuple(wanted))
 
 
 def near_queries(p: Plan) -> list[dict]:
     """The finds that bring a near search's candidates, one per grid key range (never one `$or`: the
     embedded server reads every listing for it). The key comes first, since that server uses the index of
     the first field that has one. Left out: the category, which a category search's keys carry, and
-    SEARCHABLE, which `findable` checks on the candidates: the server spends about 0.05 ms a candidate on
-    those two clauses, and only published listings have keys, so few candidates fail it."""
-    rest = {field: value for field, value in p.query.items() if field not in SEARCHABLE and field != "category"}
+    SEARCHABLE and the words of q, which `findable` checks on the candidates: the server spends about 0.05 ms
+    a candidate on SEARCHABLE (only published listings have keys, so few candidates fail it) and more on
+    looking through each candidate's tokens (q=维修 near me, 100,000 listings: p50 38 ms, against 29 ms
+    checked here)."""
+    left_out = {*SEARCHABLE, "category", "search_tokens", "$and"}  # `$and` holds only the words' `$all`
+    rest = {field: value for field, value in p.query.items() if field not in left_out}
     return [{field: {"$gte": lowest, "$lte": highest}, **rest} for field, lowest, highest in p.ranges]
 
 
-def findable(doc: dict) -> bool:
-    """SEARCHABLE, checked on a document read (it is the same read, so a suspension still hides at once)."""
-    return all(doc.get(field) == value for field, value in SEARCHABLE.items())
+def findable(p: Plan, doc: dict) -> bool:
+    """SEARCHABLE and every word of q, checked on a near candidate read (it is the same read, so a suspension
+    still hides at once)."""
+    return (all(doc.get(field) == value for field, value in SEARCHABLE.items())
+            and set(p.words) <= set(doc.get("search_tokens", ())))
 
 
 def pipeline(p: Plan, skip: int, limit: int) -> list[dict]:

@@ -128,7 +128,7 @@ def search_listings(db: Database, plan: search.Plan, page: int, per_page: int) -
     skip = (page - 1) * per_page
     if plan.near is not None:
         candidates = [doc for query in search.near_queries(plan) for doc in db.listings.find(query)
-                      if search.findable(doc)]
+                      if search.findable(plan, doc)]
         return search.rank(plan, candidates, skip, per_page)
     result = next(db.listings.aggregate(search.pipeline(plan, skip, per_page)))
     total = result["total"][0]["n"] if result["total"] else 0
