@@ -18,7 +18,7 @@ import time
 from bench.common import infrastructure
 from linli.ids import utcnow
 from linli.schemas import point_to_geojson
-from services.catalog import listings, store
+from services.catalog import listings, search, store
 from services.catalog.domain import CATEGORY_IDS
 
 LISTINGS = 100_000
@@ -63,11 +63,10 @@ def seed(db, n_listings: int, rng: random.Random) -> None:
                            "days": sorted(rng.sample(range(1, 8), 5))}], "status": "published"}
         batch.append(listings.new_listing(body, listing_id=f"lst{i:06d}", provider=provider,
                                           timezone="Asia/Shanghai", now=now))
-        if len(batch) == 5_000:
+        if len(batch) == 5_000 or i == n_listings - 1:
             db.listings.insert_many(batch)
+            db.search_places.insert_many([place for place in map(search.place_of, batch) if place])
             batch = []
-    if batch:
-        db.listings.insert_many(batch)
 
 
 def main(n_listings: int = LISTINGS) -> None:
@@ -82,6 +81,9 @@ def main(n_listings: int = LISTINGS) -> None:
         seed(db, n_listings, rng)
         print(f"seeded {n_listings:,} listings of {COMMUNITIES * PROVIDERS_PER_COMMUNITY:,} providers over "
               f"{COMMUNITIES} communities in {time.perf_counter() - started:.0f} s")
+        # The database writes the seeded 100,000 listings out at its next checkpoint (every 60 s), which
+        # slowed whichever searches it met by a third; a town's catalog changes a few listings at a time.
+        db.client.admin.command("fsync")
         client = app.test_client()
         gc.collect()
         gc.freeze()  # as every gunicorn worker does once the app is loaded (deploy/gunicorn.conf.py)

@@ -20,7 +20,7 @@ from linli.geo import EARTH_RADIUS_M
 
 GRID_DEGREES = (0.005, 0.02, 0.1)         # about 500 m, 2 km and 10 km from south to north
 MAX_ROWS = 10                             # enough for any radius up to 50 km on one of the grids
-FIELD = "geo_keys"                        # the listing's field holding its keys
+FIELD = "geo_keys"                        # the search place's field holding its keys
 _HAIR = 1e-9                              # degrees added wherever float rounding could lose a place
 
 
@@ -48,10 +48,9 @@ def key_fields() -> list[str]:
     return [f"{FIELD}.{_name(level, c)}" for level in range(len(GRID_DEGREES)) for c in (False, True)]
 
 
-def keys_of(location: dict | None, category: str, findable: bool = True) -> dict:
-    """The keys a listing at `location` (GeoJSON) is found by; none for one that search must not find
-    (a draft, paused or withdrawn listing), so it never even becomes a candidate."""
-    if not location or not findable:
+def keys_of(location: dict | None, category: str) -> dict:
+    """The keys a listing at `location` (GeoJSON) is found by; none without a location."""
+    if not location:
         return {}
     lng, lat = location["coordinates"]
     keys = {}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from linli.geo import distance_m
 
-from . import geo, schedule, tokens
+from . import schedule, tokens
 from .domain import LISTING_MOVES, RuleViolation
 
 
@@ -58,7 +58,6 @@ def derived(listing: dict) -> dict:
                                              " ".join(listing.get("tags", []))),
         "open_days": schedule.open_days(listing["slots"]),
         "closed_dates": schedule.closed_dates(listing["slots"], listing.get("exceptions", [])),
-        geo.FIELD: geo.keys_of(listing.get("location"), listing["category"], listing["status"] == "published"),
     }
 
 

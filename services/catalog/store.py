@@ -15,6 +15,7 @@ from . import geo, listings, reviews, search
 from .domain import CATEGORIES
 
 SERVICE = "catalog"
+PLACES_VERSION = 1  # raise it when what a search place holds changes: the next start rebuilds them all
 
 
 def database() -> Database:
@@ -28,14 +29,15 @@ def prepare(db: Database) -> None:
     db.providers.create_index("owner_id", unique=True)
     dbmod.ensure_geo_index(db.providers, "location")
     for field in geo.key_fields():  # near-me search (see geo.py for why not 2dsphere, nor cells with $in)
-        db.listings.create_index(field)
+        db.search_places.create_index(field)
+    db.search_places.create_index("provider_id")
     # The embedded server's planner takes the index of the first field of a filter that has one, so
     # search.plan orders its fields from the most selective, and no index leads with status (an earlier
-    # one did, and a near-me search read every listing: 1.7 s against 32 ms over 10,000). Drop that one
-    # and the cells' one, both of earlier versions.
-    for stale in ("status_1_category_1", "geo_cells_1"):
-        if stale in db.listings.index_information():
-            db.listings.drop_index(stale)
+    # one did, and a near-me search read every listing: 1.7 s against 32 ms over 10,000). Drop that one,
+    # the cells' one and the grid keys' ones: earlier versions kept them on listings.
+    stale = {"status_1_category_1", "geo_cells_1", *(f"{field}_1" for field in geo.key_fields())}
+    for name in stale & set(db.listings.index_information()):
+        db.listings.drop_index(name)
     db.listings.create_index("community_ids")
     db.listings.create_index("category")
     db.listings.create_index("search_tokens")
@@ -51,21 +53,41 @@ def prepare(db: Database) -> None:
     for cid, zh, en in CATEGORIES:
         db.categories.update_one({"_id": cid}, {"$setOnInsert": {"name_zh": zh, "name_en": en}}, upsert=True)
     _backfill_listings(db)
+    if db.meta.find_one({"_id": "search_places", "version": PLACES_VERSION}) is None:
+        rebuild_places(db)
+        db.meta.replace_one({"_id": "search_places"}, {"version": PLACES_VERSION}, upsert=True)
 
 
 def _backfill_listings(db: Database) -> None:
-    """Listings written before search kept its own fields (or before it found them by grid keys) get them,
-    so data kept by `make run` stays findable."""
+    """Listings written before search kept its own fields get them, so data kept by `make run` stays findable."""
     providers: dict[str, dict] = {}
-    for doc in db.listings.find({geo.FIELD: {"$exists": False}}):
+    for doc in db.listings.find({"search_tokens": {"$exists": False}}):
         if doc["provider_id"] not in providers:
             providers[doc["provider_id"]] = db.providers.find_one({"_id": doc["provider_id"]}) or {}
         provider = providers[doc["provider_id"]]
         located = {"slots": [], **doc, "location": provider.get("location")}
-        db.listings.update_one({"_id": doc["_id"], geo.FIELD: {"$exists": False}}, {"$set": {
+        db.listings.update_one({"_id": doc["_id"], "search_tokens": {"$exists": False}}, {"$set": {
             **listings.derived(located), "location": located["location"],
             "provider_active": provider.get("status") == "verified",
             "rating": provider.get("rating") or {"average": None, "count": 0}}, "$unset": {"geo_cells": ""}})
+
+
+def rebuild_places(db: Database) -> int:
+    """Every listing's search place from the listing (after an upgrade that changed what a place holds, or
+    that brought them in); idempotent, so processes starting together may each run it."""
+    for doc in db.listings.find():
+        _place(db, None, doc)
+    db.listings.update_many({geo.FIELD: {"$exists": True}}, {"$unset": {geo.FIELD: ""}})  # kept there before
+    return db.search_places.count_documents({})
+
+
+def _place(db: Database, session: ClientSession | None, listing: dict) -> None:
+    """The listing's search place as the listing now is: written, or removed while search must not find it."""
+    place = search.place_of(listing)
+    if place is None:
+        db.search_places.delete_one({"_id": listing["_id"]}, session=session)
+    else:
+        db.search_places.replace_one({"_id": listing["_id"]}, place, upsert=True, session=session)
 
 
 def emit(db: Database, session: ClientSession, event_type: str, data: dict, aggregate: str) -> None:
@@ -88,6 +110,8 @@ def move_provider(db: Database, provider_id: str, from_status: str, changes: dic
         if not moved:
             return False
         db.listings.update_many({"provider_id": provider_id}, {"$set": {"provider_active": active}}, session=session)
+        for doc in db.listings.find({"provider_id": provider_id}, session=session):
+            _place(db, session, doc)
         if event is not None:
             emit(db, session, event[0], event[1], f"provider:{provider_id}")
         return True
@@ -114,6 +138,7 @@ def save_listing(db: Database, before: dict | None, after: dict, event_type: str
                                      session=session).matched_count == 0:
             return False
         db.listing_versions.insert_one(_version_doc(after), session=session)
+        _place(db, session, after)
         emit(db, session, event_type, event_data, f"listing:{after['_id']}")
         return True
 
@@ -127,9 +152,13 @@ def listing_version(db: Database, listing_id: str, version: int) -> dict | None:
 def search_listings(db: Database, plan: search.Plan, page: int, per_page: int) -> tuple[list[dict], int]:
     skip = (page - 1) * per_page
     if plan.near is not None:
-        candidates = [doc for query in search.near_queries(plan) for doc in db.listings.find(query)
-                      if search.findable(plan, doc)]
-        return search.rank(plan, candidates, skip, per_page)
+        candidates = [place for query in search.near_queries(plan) for place in db.search_places.find(query)
+                      if search.holds_words(plan, place)]
+        found, total = search.rank(plan, candidates, skip, per_page)
+        by_id = {doc["_id"]: doc for doc in db.listings.find({"_id": {"$in": [place["_id"] for place in found]}})}
+        # one changed between the two reads is shown as it now is, or left out if search may no longer find it
+        return [{**by_id[place["_id"]], "distance_m": place["distance_m"]} for place in found
+                if place["_id"] in by_id and search.searchable(by_id[place["_id"]])], total
     result = next(db.listings.aggregate(search.pipeline(plan, skip, per_page)))
     total = result["total"][0]["n"] if result["total"] else 0
     return result["items"], total
@@ -250,9 +279,11 @@ def edit_provider(db: Database, provider: dict, changes: dict) -> bool:
                 moved = {**doc, "location": changes["location"]}
                 if doc.get("service_radius_m") and doc["status"] != "withdrawn":
                     moved["community_ids"] = listings.radius_area_after_move(doc, changes["location"], communities)
+                moved.update(listings.derived(moved))
                 db.listings.update_one({"_id": doc["_id"]}, {"$set": {
-                    "location": changes["location"], "community_ids": moved["community_ids"],
-                    **listings.derived(moved)}}, session=session)
+                    field: moved[field] for field in ("location", "community_ids", *listings.derived(moved))}},
+                    session=session)
+                _place(db, session, moved)
         return True
 
     return dbmod.in_transaction(db, work)
@@ -266,9 +297,9 @@ def reach_community(db: Database, community: dict) -> int:
                                 {"location": 1, "service_radius_m": 1, "community_ids": 1}):
         reaches = bool(listings.communities_within(doc["location"], doc["service_radius_m"], [community]))
         if reaches != (community["_id"] in doc["community_ids"]):
-            change = "$addToSet" if reaches else "$pull"
-            changed += db.listings.update_one({"_id": doc["_id"]},
-                                              {change: {"community_ids": community["_id"]}}).modified_count
+            change = {"$addToSet" if reaches else "$pull": {"community_ids": community["_id"]}}
+            changed += db.listings.update_one({"_id": doc["_id"]}, change).modified_count
+            db.search_places.update_one({"_id": doc["_id"]}, change)
     return changed
 
 
@@ -287,4 +318,5 @@ def count_revealed(db: Database, now: datetime) -> int:
         rating = reviews.score(counted)
         db.providers.update_one({"_id": provider_id}, {"$set": {"rating": rating}})
         db.listings.update_many({"provider_id": provider_id}, {"$set": {"rating": rating}})
+        db.search_places.update_many({"provider_id": provider_id}, {"$set": {"rating": rating}})
     return len(providers)

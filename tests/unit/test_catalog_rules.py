@@ -196,11 +196,19 @@ def test_a_search_asks_for_little_more_than_its_circle():
     assert geo.covering(centre, 50_000)[0][0] == "geo_keys.g2"
 
 
-def test_only_a_located_findable_listing_has_grid_keys():
+def test_only_a_located_findable_listing_has_a_search_place_with_grid_keys():
     from services.catalog import geo
 
     spot = {"type": "Point", "coordinates": [121.55, 31.18]}
-    assert geo.keys_of(None, "errands") == {} and geo.keys_of(spot, "errands", findable=False) == {}
+    listing = {"_id": "lst_1", "category": "errands", "status": "published", "provider_active": True,
+               "location": spot, "price_fen": 500, "search_tokens": ["跑腿"], "rating": {"average": 4.5, "count": 2}}
+    place = search.place_of(listing)
+    assert place["geo_keys"] == geo.keys_of(spot, "errands") and place["price_fen"] == 500
+    assert place["rating"] == {"average": 4.5, "count": 2} and "status" not in place
+    for hidden in ({"status": "draft"}, {"status": "paused"}, {"status": "withdrawn"}, {"provider_active": False},
+                   {"location": None}):
+        assert search.place_of({**listing, **hidden}) is None, hidden
+    assert geo.keys_of(None, "errands") == {}
     keys = geo.keys_of(spot, "errands")
     assert sorted(f"{geo.FIELD}.{name}" for name in keys) == sorted(geo.key_fields())
     assert keys["g0c"] == "errands|" + keys["g0"]
