@@ -143,14 +143,20 @@ def set_tags(body, account_id):
     """A coordinator sets the eligibility tags of a resident of its communities after checking; they reach
     prices at the next sign-in."""
     db = accounts.database()
-    account = db.accounts.find_one({"_id": account_id, **_residents_visible_to(g.principal)})
-    if account is None:
-        raise not_found("The resident")
+    _resident_of_mine(db, account_id)
     db.accounts.update_one({"_id": account_id}, {
         "$set": {"tags": sorted(set(body["tags"]))},
         "$push": {"tag_history": {"tags": sorted(set(body["tags"])), "checked": body["checked"],
                                   "by": g.principal.id, "at": utcnow()}}})
     return _account_out(db.accounts.find_one({"_id": account_id}))
+
+
+def _resident_of_mine(db, account_id: str) -> dict:
+    """A resident the signed-in coordinator looks after (an admin: any); anyone else is not found."""
+    account = db.accounts.find_one({"_id": account_id, **_residents_visible_to(g.principal)})
+    if account is None:
+        raise not_found("The resident")
+    return account
 
 
 def _residents_visible_to(who) -> dict:
@@ -219,10 +225,7 @@ def update_enrolled_profile(body, account_id):
     phone or emergency contact, or a move to another of its communities. Other residents keep their own."""
     db = accounts.database()
     who = g.principal
-    account = db.accounts.find_one({"_id": account_id, **_residents_visible_to(who)})
-    if account is None:
-        raise not_found("The resident")
-    if not account.get("enrolled_by"):
+    if not _resident_of_mine(db, account_id).get("enrolled_by"):
         raise forbidden("This resident keeps their own profile.")
     if who.role == "coordinator" and body.get("community_id", who.communities[0]) not in who.communities:
         raise invalid("community_id", f"you look after {', '.join(who.communities)}; the committee of the new "
@@ -236,10 +239,7 @@ def update_enrolled_profile(body, account_id):
 @blp.response(200, AccountDetail)
 def get_resident(account_id):
     """One resident of the coordinator's communities, with the profile an order on their behalf needs."""
-    account = accounts.database().accounts.find_one({"_id": account_id, **_residents_visible_to(g.principal)})
-    if account is None:
-        raise not_found("The resident")
-    return _account_out(account)
+    return _account_out(_resident_of_mine(accounts.database(), account_id))
 
 
 # -- family links -------------------------------------------------------------------------------
