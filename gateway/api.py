@@ -227,7 +227,7 @@ def update_enrolled_profile(body, account_id):
     who = g.principal
     if not _resident_of_mine(db, account_id).get("enrolled_by"):
         raise forbidden("This resident keeps their own profile.")
-    if who.role == "coordinator" and body.get("community_id", who.communities[0]) not in who.communities:
+    if who.role == "coordinator" and "community_id" in body and body["community_id"] not in who.communities:
         raise invalid("community_id", f"you look after {', '.join(who.communities)}; the committee of the new "
                                       "community takes the resident over")
     db.accounts.update_one({"_id": account_id}, {"$set": {f"profile.{k}": v for k, v in body.items()}})
@@ -289,9 +289,8 @@ def approve_family_link(link_id):
     link = db.family_links.find_one({"_id": link_id})
     if link is not None and link["member_id"] == g.principal.id:
         raise forbidden("The elder or a coordinator approves this, not the one who asked.")
-    if link is None or (g.principal.role == "resident" and link["elder_id"] != g.principal.id) or (
-            g.principal.role == "coordinator"
-            and db.accounts.find_one({"_id": link["elder_id"], **_residents_visible_to(g.principal)}) is None):
+    if link is None or not (link["elder_id"] == g.principal.id if g.principal.role == "resident" else
+                            db.accounts.find_one({"_id": link["elder_id"], **_residents_visible_to(g.principal)})):
         raise not_found("The link")
     db.family_links.update_one({"_id": link_id, "status": "pending"},
                                {"$set": {"status": "approved", "approved_by": g.principal.id, "approved_at": utcnow()}})

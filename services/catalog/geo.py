@@ -3,8 +3,8 @@
 Why not $geoNear: the embedded server answers a 2dsphere query by examining every point
 (about 10 s over 100,000 listings). Why not an array of cells asked for with `$in`: the server
 compares every cell of every candidate with every cell asked for, in Python (80 cells: 186 ms).
-A range on an indexed scalar field is fast. So each published listing carries, for each of
-three grid sizes, the key of the grid cell it lies in: "row:col", zero-padded so that the
+A range on an indexed scalar field is fast. So each listing's search place (see search.py) carries,
+for each of three grid sizes, the key of the grid cell it lies in: "row:col", zero-padded so that the
 cells of one grid row sort together by column; plain, and prefixed by its category (the usual
 near-me question is "meals near me"). A search takes the finest grid on which its circle spans
 at most MAX_ROWS rows and asks, row by row, for the run of columns the circle reaches in that

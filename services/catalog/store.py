@@ -279,11 +279,11 @@ def edit_provider(db: Database, provider: dict, changes: dict) -> bool:
                 moved = {**doc, "location": changes["location"]}
                 if doc.get("service_radius_m") and doc["status"] != "withdrawn":
                     moved["community_ids"] = listings.radius_area_after_move(doc, changes["location"], communities)
-                moved.update(listings.derived(moved))
+                derived = listings.derived(moved)
                 db.listings.update_one({"_id": doc["_id"]}, {"$set": {
-                    field: moved[field] for field in ("location", "community_ids", *listings.derived(moved))}},
+                    "location": moved["location"], "community_ids": moved["community_ids"], **derived}},
                     session=session)
-                _place(db, session, moved)
+                _place(db, session, {**moved, **derived})
         return True
 
     return dbmod.in_transaction(db, work)

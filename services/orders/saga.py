@@ -10,7 +10,8 @@
     5. ready ─► picked up ─► delivered ─► completed (delivered meals)
        done ─► confirmed by the resident, or by itself after 3 days (on-site and remote services)
                                  delivery failed: the coordinator is alerted and chooses
-                                 redeliver (back on offer, address corrected) or cancel (refund)
+                                 redeliver (back on offer, address corrected; or first remade
+                                 by the kitchen) or cancel (refund)
     *  a coordinator may cancel a committed order (refund) or refund part of one at any time
 
 Every step is a conditional update of the order plus its events in one transaction; an event
@@ -318,7 +319,7 @@ def redeliver(db: Database, who: Principal, order: dict, reason: str, address_fi
         raise ApiError(409, "no_failed_delivery", "This order has no failed delivery to send out again.",
                        {"current_status": order["status"]})
     action = "remake" if remake else "redeliver"
-    if order["status"] not in domain.sources_of(action) and remake:
+    if remake and order["status"] not in domain.sources_of(action):
         raise invalid("remake", "the meal never left the kitchen; send it out again as it is")
     now = utcnow()
     attempt = order.get("redeliveries", 0) + 2

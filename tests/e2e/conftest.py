@@ -65,6 +65,14 @@ def verified_profile(provider: Client, coordinator: Client, name: str, location:
     return profile
 
 
+def verified_canteen(api: Client, coordinator: Client, username: str, name: str, location: dict,
+                     community: str) -> Client:
+    """A hospital canteen signed up, with a profile the coordinator has verified."""
+    canteen = api.register(username, PASSWORD, name, "provider")
+    verified_profile(canteen, coordinator, name, location, community)
+    return canteen
+
+
 def lunch(provider: Client, title: str, community: str, capacity: int, price_fen: int = 1500, **more) -> dict:
     """A published charity lunch, 11:00-12:30 every day."""
     return provider.post("/api/v1/catalog/listings", {

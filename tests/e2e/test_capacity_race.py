@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from devstack.client import Client, new_key
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_profile
+from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_canteen
 
 HOME = {"lng": 121.5588, "lat": 31.1765}
 ORDERS = 200
@@ -17,8 +17,7 @@ def test_two_hundred_orders_for_forty_portions(stack, staff):
     admin, coordinator = staff
     api = Client(stack.url())
     community(admin, "race", HOME, "R")
-    canteen = api.register("race_canteen", PASSWORD, "Race canteen", "provider")
-    verified_profile(canteen, coordinator, "Race canteen", HOME, "race")
+    canteen = verified_canteen(api, coordinator, "race_canteen", "Race canteen", HOME, "race")
     listing = lunch(canteen, "Race lunch", "race", CAPACITY)
     residents = [api.register(f"racer{i}", PASSWORD, f"Racer {i}", "resident") for i in range(20)]
     day = tomorrow_in_shanghai()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from devstack.client import Client
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_profile
+from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_canteen
 
 HOME = {"lng": 121.5600, "lat": 31.1770}
 
@@ -14,8 +14,7 @@ def test_a_coordinator_orders_for_an_elder_of_its_community(stack, staff):
     admin, coordinator = staff
     api = Client(stack.url())
     community(admin, "lianxi", HOME, "莲溪社区")
-    canteen = api.register("behalf_canteen", PASSWORD, "Behalf canteen", "provider")
-    verified_profile(canteen, coordinator, "Behalf canteen", HOME, "lianxi")
+    canteen = verified_canteen(api, coordinator, "behalf_canteen", "Behalf canteen", HOME, "lianxi")
     listing = lunch(canteen, "Behalf lunch", "lianxi", 5, tiers=[
         {"tag": "elder70", "resident_pays_fen": 300, "shares": [{"funder": "town", "amount_fen": 1200}]}])
 

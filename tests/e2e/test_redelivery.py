@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from devstack.client import Client
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_profile
+from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_canteen
 
 # far from the other tests' canteens and volunteers, so this volunteer is the nearest
 CANTEEN = {"lng": 121.6120, "lat": 31.2410}
@@ -15,8 +15,7 @@ def test_a_failed_delivery_is_sent_out_again_to_the_corrected_address(stack, sta
     admin, coordinator = staff
     api = Client(stack.url())
     community(admin, "lianxi", HOME, "莲溪社区")
-    canteen = api.register("redo_canteen", PASSWORD, "Riverside canteen", "provider")
-    verified_profile(canteen, coordinator, "Riverside canteen", CANTEEN, "lianxi")
+    canteen = verified_canteen(api, coordinator, "redo_canteen", "Riverside canteen", CANTEEN, "lianxi")
     listing = lunch(canteen, "Riverside lunch", "lianxi", 10, price_fen=800)
     volunteer = api.register("redo_vol", PASSWORD, "Xiao Li", "volunteer")
     vprofile = volunteer.post("/api/v1/delivery/volunteers", {
