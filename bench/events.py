@@ -8,6 +8,7 @@ import time
 from bench.common import infrastructure
 from linli import db as dbmod
 from linli.consumer import ConsumerRunner
+from linli.unit import Units
 from tests.integration import messaging as m
 
 N = 500
@@ -35,7 +36,7 @@ def main() -> None:
         print(f"relay: {N} events claimed, published with confirms and marked sent: {N / relay_s:,.0f}/s")
 
         stop = threading.Event()
-        runner = ConsumerRunner("probe", db, {"test.thing.happened": m.count_effect}, subscriptions=m.SUBSCRIPTIONS)
+        runner = ConsumerRunner("probe", Units(db, "probe"), {"test.thing.happened": m.count_effect}, subscriptions=m.SUBSCRIPTIONS)
         thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
         started = time.perf_counter()
         thread.start()

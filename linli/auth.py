@@ -44,6 +44,29 @@ class Principal:
     def is_(self, *roles: str) -> bool:
         return self.role in roles
 
+    # -- staff scope: the one home of "a coordinator acts only within its communities" -------
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("coordinator", "admin")
+
+    def watches(self, community_id: str | None) -> bool:
+        """An admin watches over every community; a coordinator over its own; nobody else over any."""
+        if self.role == "admin":
+            return True
+        return self.role == "coordinator" and community_id is not None and community_id in self.communities
+
+    def watches_any(self, community_ids) -> bool:
+        """For things that span communities (a provider serving several, a volunteer's trips)."""
+        return self.role == "admin" or any(self.watches(c) for c in community_ids or ())
+
+    def scope_filter(self, field: str) -> dict:
+        """A database filter limiting a staff member's reads to what it watches over ({} for an admin)."""
+        if self.role == "admin":
+            return {}
+        if self.role == "coordinator":
+            return {field: {"$in": list(self.communities)}}
+        return {field: {"$in": []}}
+
 
 class InvalidToken(Exception):
     pass

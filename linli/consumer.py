@@ -22,19 +22,17 @@ from typing import Callable
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from marshmallow import ValidationError
-from pymongo.client_session import ClientSession
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from . import context, logs, topology
 from .config import Settings, settings
-from .db import in_transaction
 from .events import UnknownEventType, parse_envelope
 from .ids import iso, utcnow
+from .unit import Unit, Units
 
 log = logging.getLogger("linli.consumer")
 
-Handler = Callable[[Database, ClientSession, dict], None]
+Handler = Callable[[Unit, dict], None]
 ATTEMPT_HEADER = "x-linli-attempt"
 
 
@@ -51,33 +49,33 @@ class AlreadyHandled(Exception):
     pass
 
 
-def apply_once(db: Database, consumer: str, envelope: dict, handler: Handler) -> bool:
-    """Runs the handler and records the inbox entry in one transaction; False if it ran before."""
-    def work(session: ClientSession) -> None:
+def apply_once(units: Units, consumer: str, envelope: dict, handler: Handler) -> bool:
+    """Runs the handler and records the inbox entry in one unit of work; False if it ran before."""
+    def work(unit: Unit) -> None:
         try:
-            db.inbox.insert_one(
+            unit.db.inbox.insert_one(
                 {"_id": f"{consumer}:{envelope['id']}", "consumer": consumer, "event_id": envelope["id"],
-                 "type": envelope["type"], "handled_at": utcnow()},
-                session=session,
+                 "type": envelope["type"], "handled_at": unit.now},
+                session=unit.session,
             )
         except DuplicateKeyError:
             raise AlreadyHandled()
-        handler(db, session, envelope)
+        handler(unit, envelope)
 
     try:
-        in_transaction(db, work)
+        units.run(work)
     except AlreadyHandled:
         return False
     return True
 
 
 class ConsumerRunner:
-    def __init__(self, consumer: str, db: Database, handlers: dict[str, Handler],
+    def __init__(self, consumer: str, units: Units, handlers: dict[str, Handler],
                  timers: list[Timer] | None = None, cfg: Settings | None = None,
                  subscriptions: dict[str, tuple[str, ...]] | None = None):
         self.cfg = cfg or settings()
         self.consumer = consumer
-        self.db = db
+        self.units = units
         self.handlers = handlers
         self.timers = timers or []
         self.subscriptions = subscriptions if subscriptions is not None else topology.SUBSCRIPTIONS
@@ -131,7 +129,7 @@ class ConsumerRunner:
                 message.ack()
                 return
             try:
-                applied = apply_once(self.db, self.consumer, envelope, handler)
+                applied = apply_once(self.units, self.consumer, envelope, handler)
             except PyMongoError as error:
                 # the database is the problem, not the message: let it come back by itself
                 logs.log(log, logging.ERROR, "database error; message requeued", error=repr(error))
@@ -200,9 +198,9 @@ class ConsumerRunner:
                     self._run_timers()
 
 
-def run_worker(consumer: str, db: Database, handlers: dict[str, Handler], timers: list[Timer] | None = None) -> None:
+def run_worker(consumer: str, units: Units, handlers: dict[str, Handler], timers: list[Timer] | None = None) -> None:
     logs.setup(f"{consumer}-worker")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    ConsumerRunner(consumer, db, handlers, timers).run(stop)
+    ConsumerRunner(consumer, units, handlers, timers).run(stop)

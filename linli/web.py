@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import context, logs
 from .auth import InvalidToken, Principal, verify_access_token
+from .domain_errors import DomainError, http_status
 from .errors import ApiError, error_body
 from .ids import new_uuid, utcnow
 
@@ -122,6 +123,11 @@ def create_app(service: str, *, title: str, readiness: Callable[[], dict[str, st
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
         return jsonify(error.body()), error.status, error.headers
+
+    @app.errorhandler(DomainError)
+    def _refused(error: DomainError):
+        """The one place a rule's or a command's refusal becomes an HTTP answer."""
+        return jsonify(error_body(error.code, error.message, error.details)), http_status(error)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

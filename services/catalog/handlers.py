@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from linli.unit import Unit
 from linli.ids import utcnow
 
 from . import schedule, store
@@ -16,7 +17,8 @@ def _emit(db, session, event_type: str, data: dict, order_id: str) -> None:
     store.emit(db, session, event_type, data, f"reservation:{order_id}")
 
 
-def on_order_placed(db: Database, session: ClientSession, event: dict) -> None:
+def on_order_placed(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     data = event["data"]
     order_id = data["order_id"]
     if db.reservations.find_one({"_id": order_id}, session=session):
@@ -45,7 +47,8 @@ def on_order_placed(db: Database, session: ClientSession, event: dict) -> None:
            "quantity": data["quantity"], "remaining": remaining}, order_id)
 
 
-def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> None:
+def on_order_cancelled(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     order_id = event["data"]["order_id"]
     if event["data"]["by_role"] == "provider":  # a decline is an answer too
         store.note_order(db, session, order_id, set_={"answer": "declined"}, earliest={"answered_at": _at(event)})
@@ -70,8 +73,9 @@ def _at(event: dict) -> datetime:
     return datetime.fromisoformat(event["occurred_at"])
 
 
-def on_order_paid(db: Database, session: ClientSession, event: dict) -> None:
+def on_order_paid(u: Unit, event: dict) -> None:
     """The provider's answer deadline runs from payment."""
+    db, session = u.db, u.session
     data = event["data"]
     listing = db.listings.find_one({"_id": data["listing_id"]}, {"category": 1}, session=session) or {}
     store.note_order(db, session, data["order_id"], set_={"provider_id": data["provider_id"],
@@ -79,14 +83,16 @@ def on_order_paid(db: Database, session: ClientSession, event: dict) -> None:
                      earliest={"paid_at": _at(event)})
 
 
-def on_order_accepted(db: Database, session: ClientSession, event: dict) -> None:
+def on_order_accepted(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     data = event["data"]
     store.note_order(db, session, data["order_id"], set_={"provider_id": data["provider_id"], "answer": "accepted"},
                      earliest={"answered_at": _at(event)})
 
 
-def on_order_completed(db: Database, session: ClientSession, event: dict) -> None:
+def on_order_completed(u: Unit, event: dict) -> None:
     """Opens the order for review by the people who took part in it."""
+    db, session = u.db, u.session
     data = event["data"]
     store.note_order(db, session, data["order_id"], set_={
         "provider_id": data["provider_id"], "resident_id": data["resident_id"], "listing_id": data["listing_id"],

@@ -10,12 +10,14 @@ from datetime import datetime
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from linli.unit import Unit
 from linli.ids import new_id, utcnow
 
 from . import dispatch, domain, store
 
 
-def on_order_paid(db: Database, session: ClientSession, event: dict) -> None:
+def on_order_paid(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     data = event["data"]
     if data["fulfilment"] != "delivered":
         return
@@ -34,7 +36,8 @@ def on_order_paid(db: Database, session: ClientSession, event: dict) -> None:
     store.emit(db, session, task["_id"], "delivery.task.created", {"task_id": task["_id"], "order_id": task["order_id"]})
 
 
-def on_order_ready(db: Database, session: ClientSession, event: dict) -> None:
+def on_order_ready(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     order_id = event["data"]["order_id"]
     task = store.task_of_order(db, order_id, session)
     if task is None:
@@ -45,7 +48,8 @@ def on_order_ready(db: Database, session: ClientSession, event: dict) -> None:
         dispatch.dispatch_task(db, session, task["_id"], now)
 
 
-def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> None:
+def on_order_cancelled(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     task = store.task_of_order(db, event["data"]["order_id"], session)
     if task is None or task["status"] not in domain.UNHELD_STATES + domain.HELD_STATES:
         return
@@ -67,9 +71,10 @@ def on_order_cancelled(db: Database, session: ClientSession, event: dict) -> Non
         store.change_load(db, session, task["volunteer_id"], -1)
 
 
-def on_redelivery_requested(db: Database, session: ClientSession, event: dict) -> None:
+def on_redelivery_requested(u: Unit, event: dict) -> None:
     """The coordinator chose to deliver a failed task again: it goes back on offer from the first rung, or,
     when the kitchen makes the meal again, waits for orders.order.ready as a new task does."""
+    db, session = u.db, u.session
     data = event["data"]
     task = store.task_of_order(db, data["order_id"], session)
     if task is None or task["status"] != "failed":
@@ -80,9 +85,10 @@ def on_redelivery_requested(db: Database, session: ClientSession, event: dict) -
         dispatch.dispatch_task(db, session, task["_id"], now)
 
 
-def on_review_posted(db: Database, session: ClientSession, event: dict) -> None:
+def on_review_posted(u: Unit, event: dict) -> None:
     """A resident's stars for the volunteer who carried the meal, kept with the date catalog lets it show;
     any review of the same order may bring that date forward (both sides have written)."""
+    db, session = u.db, u.session
     data = event["data"]
     visible_from = datetime.fromisoformat(data["visible_from"])
     if data["direction"] == "resident_to_volunteer":

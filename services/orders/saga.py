@@ -31,6 +31,7 @@ from linli.auth import Principal, Relative
 from linli.db import in_transaction
 from linli.errors import ApiError, conflict, invalid
 from linli.geo import distance_m
+from linli.unit import Unit
 from linli.ids import iso, new_id, utcnow
 
 from . import domain, store
@@ -166,7 +167,8 @@ def _become_paid(db: Database, session: ClientSession, order: dict, action: str,
 
 # -- 2. catalog reserves (or not) ------------------------------------------------------------
 
-def on_reservation_confirmed(db: Database, session: ClientSession, event: dict) -> None:
+def on_reservation_confirmed(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     now = utcnow()
     order = _advance(db, session, event["data"]["order_id"], "reservation_confirmed", "a place is reserved", now=now)
     if order is None:
@@ -179,7 +181,8 @@ def on_reservation_confirmed(db: Database, session: ClientSession, event: dict) 
         "expires_at": iso(order["deadline"]["due_at"])})
 
 
-def on_reservation_rejected(db: Database, session: ClientSession, event: dict) -> None:
+def on_reservation_rejected(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     data = event["data"]
     order = _advance(db, session, data["order_id"], "reservation_rejected", data["reason"],
                      {"cancel_reason": data["reason"]})
@@ -276,26 +279,30 @@ def decline(db: Database, who: Principal, order: dict, reason: str) -> dict:
 
 # -- 5. delivery -----------------------------------------------------------------------------
 
-def on_task_assigned(db: Database, session: ClientSession, event: dict) -> None:
+def on_task_assigned(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     data = event["data"]
     db.orders.update_one({"_id": data["order_id"]},
                          {"$set": {"courier": {"volunteer_id": data["volunteer_id"], "task_id": data["task_id"],
                                                "assigned_at": utcnow()}}}, session=session)
 
 
-def on_task_picked_up(db: Database, session: ClientSession, event: dict) -> None:
+def on_task_picked_up(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     _advance(db, session, event["data"]["order_id"], "picked_up", "picked up by a volunteer")
 
 
-def on_task_delivered(db: Database, session: ClientSession, event: dict) -> None:
+def on_task_delivered(u: Unit, event: dict) -> None:
+    db, session = u.db, u.session
     data = event["data"]
     order = _advance(db, session, data["order_id"], "delivered", "handed over to the resident")
     if order is not None:
         _emit_completed(db, session, order, data["volunteer_id"])
 
 
-def on_task_failed(db: Database, session: ClientSession, event: dict) -> None:
+def on_task_failed(u: Unit, event: dict) -> None:
     """The meal did not reach the resident: the order waits for the coordinator (see `redeliver`, `cancel`)."""
+    db, session = u.db, u.session
     data = event["data"]
     order = db.orders.find_one({"_id": data["order_id"]}, session=session)
     if order is not None and order["status"] not in domain.TERMINAL:

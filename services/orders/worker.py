@@ -5,6 +5,7 @@ from datetime import timedelta
 from linli.config import settings
 from linli.consumer import Timer, run_worker
 from linli.ids import utcnow
+from linli.unit import Units
 
 from . import paystub, payments, saga, store
 from .handlers import HANDLERS
@@ -26,7 +27,7 @@ def main() -> None:
         Timer("reconcile", 10.0, lambda: saga.reconcile_payments(db, provider, utcnow() - RECONCILE_AFTER * scale,
                                                                  utcnow())),
     ]
-    run_worker("orders", db, HANDLERS, timers)
+    run_worker("orders", Units(db, "orders"), HANDLERS, timers)
 
 
 if __name__ == "__main__":

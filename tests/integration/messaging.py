@@ -12,6 +12,7 @@ from linli import outbox, topology
 from linli.config import settings
 from linli.consumer import ConsumerRunner
 from linli.db import in_transaction
+from linli.unit import Units
 
 PROBE = "probe"
 SUBSCRIPTIONS = {PROBE: ("test.thing.happened",)}
@@ -21,10 +22,10 @@ def probe_db() -> Database:
     return dbmod.database(PROBE)
 
 
-def count_effect(db, session, event) -> None:
+def count_effect(u, event) -> None:
     """The handler under test: one effect per event — adds n to a counter."""
-    db.effects.update_one({"_id": "counter"}, {"$inc": {"total": event["data"]["n"], "applied": 1}},
-                          upsert=True, session=session)
+    u.db.effects.update_one({"_id": "counter"}, {"$inc": {"total": event["data"]["n"], "applied": 1}},
+                            upsert=True, session=u.session)
 
 
 def effect(db: Database) -> dict:
@@ -45,7 +46,7 @@ class RunningConsumer:
 
     def __init__(self, db: Database, handler=count_effect):
         self.stop = threading.Event()
-        self.runner = ConsumerRunner(PROBE, db, {"test.thing.happened": handler}, subscriptions=SUBSCRIPTIONS)
+        self.runner = ConsumerRunner(PROBE, Units(db, PROBE), {"test.thing.happened": handler}, subscriptions=SUBSCRIPTIONS)
         self.thread = threading.Thread(target=self.runner.run, args=(self.stop,), daemon=True)
 
     def __enter__(self):

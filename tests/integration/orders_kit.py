@@ -6,7 +6,7 @@ import json
 from datetime import date, timedelta
 
 from linli.auth import Principal, issue_access_token
-from linli.db import in_transaction
+from linli.unit import Units
 from linli.ids import utcnow
 from linli.keys import paystub_platform_private_key
 from services.orders import paystub, saga, store, wechatpay
@@ -42,7 +42,7 @@ def placed_and_reserved(who: Principal = RESIDENT, quantity: int = 1, for_elder:
             "address": {"community_id": "lianxi", "building": "1", "room": "2", "contact_name": "Wang",
                         "phone": "139 0000 0000", "location": {"lng": 121.55, "lat": 31.18}}}
     order = saga.place(db, who, body, listing(**listing_kw), utcnow())
-    in_transaction(db, lambda s: saga.on_reservation_confirmed(db, s, {"data": {"order_id": order["_id"]}}))
+    Units(db, "orders").run(lambda u: saga.on_reservation_confirmed(u, {"data": {"order_id": order["_id"]}}))
     return db.orders.find_one({"_id": order["_id"]})
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from linli.auth import issue_access_token
 from linli.consumer import apply_once
+from linli.unit import Units
 from linli.events import make_envelope
 from services.catalog import handlers, store
 
@@ -219,7 +220,7 @@ def test_availability_follows_the_weekly_schedule_exceptions_and_reservations(ca
             "slot": "lunch", "amount_fen": 1500}, "orders")
 
     for order_id, day in (("o1", monday), ("o2", monday + timedelta(days=1)), ("o3", monday + timedelta(days=5))):
-        apply_once(cat.db, "catalog", placed(order_id, day), handlers.on_order_placed)
+        apply_once(Units(cat.db, "catalog"), "catalog", placed(order_id, day), handlers.on_order_placed)
     assert [r["code"] for r in cat.db.reservations.find({"status": "rejected"}).sort("_id")] == ["closed",
                                                                                                 "not_scheduled"]
     assert cat.anyone.get(f"/listings/{made['id']}/availability?date={monday}")["slots"][0]["remaining"] == 39

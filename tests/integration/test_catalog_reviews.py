@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from linli.consumer import apply_once
+from linli.unit import Units
 from linli.events import make_envelope
 from linli.ids import iso, utcnow
 from services.catalog import handlers, store
@@ -15,7 +16,7 @@ def _feed(db, event_type: str, data: dict, at=None) -> None:
     envelope = make_envelope(event_type, data, "orders")
     if at is not None:
         envelope["occurred_at"] = iso(at)
-    apply_once(db, "catalog", envelope, handlers.HANDLERS[event_type])
+    apply_once(Units(db, "catalog"), "catalog", envelope, handlers.HANDLERS[event_type])
 
 
 def _completed(cat, order_id: str, provider_id: str, listing_id: str, *, resident="acc_res", volunteer="vol_1",

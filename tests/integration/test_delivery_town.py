@@ -12,6 +12,7 @@ import pytest
 
 from linli.auth import issue_access_token
 from linli.consumer import apply_once
+from linli.unit import Units
 from linli.events import make_envelope
 from linli.ids import utcnow
 from services.delivery import dispatch, handlers, store
@@ -56,7 +57,7 @@ class Town:
         return profile["id"], who
 
     def event(self, event_type: str, data: dict, handler) -> None:
-        apply_once(self.db, "delivery", make_envelope(event_type, data, "orders"), handler)
+        apply_once(Units(self.db, "delivery"), "delivery", make_envelope(event_type, data, "orders"), handler)
 
     def order(self, resident: str = "res_1", starts_in: timedelta = timedelta(hours=3), ready: bool = True,
               home: dict = HOME, **dropoff) -> dict:

@@ -72,7 +72,7 @@ def test_a_malformed_message_is_parked_not_retried(probe):
 def test_a_failing_handler_is_retried_then_dead_lettered_and_replay_delivers_it(probe):
     calls = []
 
-    def broken(db, session, event):
+    def broken(u, event):
         calls.append(time.monotonic())
         raise ValueError("the kitchen printer is on fire")
 
@@ -127,8 +127,8 @@ def test_two_relays_never_publish_one_entry_twice_and_keep_order_per_aggregate(p
         m.write_with_event(probe, n, aggregate=f"thing:{n % 4}")
     seen = []
 
-    def record(db, session, event):
-        db.seen.insert_one({"n": event["data"]["n"], "seq": len(seen)}, session=session)
+    def record(u, event):
+        u.db.seen.insert_one({"n": event["data"]["n"], "seq": len(seen)}, session=u.session)
         seen.append(event["data"]["n"])
 
     import threading

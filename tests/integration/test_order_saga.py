@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from linli.ids import utcnow
+from linli.unit import Units
 from services.orders import paystub, payments, saga, store
 from services.orders.app import create_app
 from tests.integration import orders_kit as kit
@@ -255,21 +256,17 @@ def test_a_family_member_orders_for_an_elder_at_the_elders_price_and_both_see_it
 
 def _on_its_way(client, order) -> None:
     """Paid, accepted, ready and picked up by a volunteer, as delivery's events tell orders."""
-    from linli.db import in_transaction
-
     _pay_and_notify(client, order)
     for step in ("accept", "ready"):
         assert client.post(f"/api/v1/orders/{order['_id']}/{step}", headers=kit.token(kit.PROVIDER)).status_code == 200
     db, task = store.database(), {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_1"}
-    in_transaction(db, lambda s: saga.on_task_assigned(db, s, {"data": task}))
-    in_transaction(db, lambda s: saga.on_task_picked_up(db, s, {"data": task}))
+    Units(db, "orders").run(lambda u: saga.on_task_assigned(u, {"data": task}))
+    Units(db, "orders").run(lambda u: saga.on_task_picked_up(u, {"data": task}))
 
 
 def _delivery_fails(order, reason="wrong_address") -> None:
-    from linli.db import in_transaction
-
     db, data = store.database(), {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_1"}
-    in_transaction(db, lambda s: saga.on_task_failed(db, s, {"data": {**data, "reason": reason}}))
+    Units(db, "orders").run(lambda u: saga.on_task_failed(u, {"data": {**data, "reason": reason}}))
 
 
 def test_given_a_failed_delivery_when_the_coordinator_sends_it_again_then_it_is_ready_for_a_new_volunteer(client):
@@ -305,10 +302,9 @@ def test_given_a_failed_delivery_when_the_coordinator_sends_it_again_then_it_is_
     assert client.get("/api/v1/orders?attention=true", headers=kit.token(kit.COORDINATOR)).get_json()["total"] == 0
 
     # the second volunteer picks it up and hands it over: the order completes as usual
-    from linli.db import in_transaction
     second = {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_2"}
-    in_transaction(db, lambda s: saga.on_task_picked_up(db, s, {"data": second}))
-    in_transaction(db, lambda s: saga.on_task_delivered(db, s, {"data": {**second, "minutes": 12}}))
+    Units(db, "orders").run(lambda u: saga.on_task_picked_up(u, {"data": second}))
+    Units(db, "orders").run(lambda u: saga.on_task_delivered(u, {"data": {**second, "minutes": 12}}))
     assert [e["to"] for e in _state(order["_id"])["timeline"]][-4:] == ["delivering", "ready", "delivering",
                                                                        "completed"]
 

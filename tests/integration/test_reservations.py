@@ -5,6 +5,7 @@ import threading
 from datetime import timedelta
 
 from linli.consumer import apply_once
+from linli.unit import Units
 from linli.events import make_envelope
 from linli.ids import utcnow
 from services.catalog import handlers, store
@@ -29,7 +30,7 @@ def test_concurrent_orders_never_take_more_than_the_capacity(linli_env):
     day = _seed(db, capacity=10)
     events = [_placed(f"ord_{i}", day) for i in range(30)]
     chunks = [events[i::4] for i in range(4)]
-    threads = [threading.Thread(target=lambda c=c: [apply_once(db, "catalog", e, handlers.on_order_placed) for e in c])
+    threads = [threading.Thread(target=lambda c=c: [apply_once(Units(db, "catalog"), "catalog", e, handlers.on_order_placed) for e in c])
                for c in chunks]
     for t in threads:
         t.start()
@@ -47,17 +48,17 @@ def test_the_same_order_twice_reserves_once_and_cancelling_gives_the_portion_bac
     db = store.database()
     day = _seed(db, capacity=3)
     placed = _placed("ord_1", day, quantity=2)
-    apply_once(db, "catalog", placed, handlers.on_order_placed)
-    apply_once(db, "catalog", {**placed, "id": "another-delivery-id"}, handlers.on_order_placed)
+    apply_once(Units(db, "catalog"), "catalog", placed, handlers.on_order_placed)
+    apply_once(Units(db, "catalog"), "catalog", {**placed, "id": "another-delivery-id"}, handlers.on_order_placed)
     assert db.slot_stock.find_one()["remaining"] == 1
     too_many = _placed("ord_2", day, quantity=2)
-    apply_once(db, "catalog", too_many, handlers.on_order_placed)
+    apply_once(Units(db, "catalog"), "catalog", too_many, handlers.on_order_placed)
     reason = db.reservations.find_one({"_id": "ord_2"})["reason"]
     assert "only 1 left" in reason
     cancelled = make_envelope("orders.order.cancelled", {"order_id": "ord_1", "reason": "changed my mind",
                                                          "by_role": "resident", "reservation_held": True}, "orders")
-    apply_once(db, "catalog", cancelled, handlers.on_order_cancelled)
-    apply_once(db, "catalog", {**cancelled, "id": "again"}, handlers.on_order_cancelled)
+    apply_once(Units(db, "catalog"), "catalog", cancelled, handlers.on_order_cancelled)
+    apply_once(Units(db, "catalog"), "catalog", {**cancelled, "id": "again"}, handlers.on_order_cancelled)
     assert db.slot_stock.find_one()["remaining"] == 3
     assert db.outbox.count_documents({"type": "catalog.reservation.released"}) == 1
 
@@ -67,7 +68,7 @@ def test_a_cancellation_overtaking_its_order_leaves_no_portion_held(linli_env):
     day = _seed(db, capacity=3)
     cancelled = make_envelope("orders.order.cancelled", {"order_id": "ord_9", "reason": "changed my mind",
                                                          "by_role": "resident", "reservation_held": False}, "orders")
-    apply_once(db, "catalog", cancelled, handlers.on_order_cancelled)
-    apply_once(db, "catalog", _placed("ord_9", day), handlers.on_order_placed)
+    apply_once(Units(db, "catalog"), "catalog", cancelled, handlers.on_order_cancelled)
+    apply_once(Units(db, "catalog"), "catalog", _placed("ord_9", day), handlers.on_order_placed)
     assert db.slot_stock.count_documents({}) == 0 or db.slot_stock.find_one()["remaining"] == 3
     assert db.outbox.count_documents({"type": "catalog.reservation.confirmed"}) == 0

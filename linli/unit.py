@@ -1,0 +1,65 @@
+"""The unit of work: one piece of work done in one transaction, with its database, its session,
+its instant (`now`) and a way to emit events into the outbox of the same transaction.
+
+    units = Units(db, source="orders", clock=utcnow)       # built once, by the service's bootstrap
+    order = units.run(lambda u: commands.accept(u, who, order_id))
+
+Commands and handlers take a `Unit` and pass it to the store; nothing below reads the wall
+clock or starts a transaction of its own. The consumer runner hands each handler a unit whose
+transaction also records the inbox entry. Tests build `Units` with a fixed clock.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, TypeVar
+
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from . import outbox
+from .db import in_transaction
+from .ids import utcnow
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Unit:
+    db: Database
+    session: ClientSession | None
+    now: datetime
+    source: str
+
+    def emit(self, event_type: str, data: dict[str, Any], aggregate: str) -> dict[str, Any]:
+        """Adds an event to the outbox in this unit's transaction (validated against its contract)."""
+        if self.session is None:
+            raise RuntimeError("events are emitted only inside a transaction (Units.run)")
+        return outbox.add(self.db, self.session, source=self.source, event_type=event_type, data=data,
+                          aggregate=aggregate)
+
+
+class Units:
+    """Makes units of work for one service: its database, its clock and the name its events carry."""
+
+    def __init__(self, db: Database, source: str, clock: Clock = utcnow):
+        self.db = db
+        self.source = source
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def run(self, work: Callable[[Unit], T]) -> T:
+        """Runs `work(unit)` in one transaction (retried on transient errors, so it must be idempotent)."""
+        now = self.clock()
+        return in_transaction(self.db, lambda session: work(Unit(self.db, session, now, self.source)))
+
+    def read(self) -> Unit:
+        """A unit for reads outside a transaction (it cannot emit)."""
+        return Unit(self.db, None, self.clock(), self.source)
+
+    def within(self, session: ClientSession) -> Unit:
+        """A unit in a transaction someone else started (the consumer's, with its inbox record)."""
+        return Unit(self.db, session, self.clock(), self.source)
