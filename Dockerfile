@@ -35,8 +35,10 @@ RUN pip install --no-deps . \
  && rm -rf build *.egg-info
 
 # A named volume mounted here for the first time takes this directory's owner, which is
-# what lets the non-root key generator write the keys into it. Keys are never baked in.
-RUN mkdir -p /var/lib/linli && chown linli:linli /var/lib/linli
+# what lets the non-root key generator write the keys into it (one volume per kind of key,
+# so that each process mounts only what it needs). Keys are never baked in.
+RUN mkdir -p /var/lib/linli/jwt-private /var/lib/linli/jwt-public /var/lib/linli/keys \
+ && chown -R linli:linli /var/lib/linli
 
 USER 10001:10001
 

@@ -10,7 +10,10 @@ import json
 import sys
 from dataclasses import dataclass
 
+import logging
+
 import pika
+from pika.exceptions import ChannelClosedByBroker
 
 from .config import Settings, settings
 
@@ -32,7 +35,20 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 
 # A message redelivered this often (a worker crashing on it each time) goes to the dead letters.
 DELIVERY_LIMIT = 20
-UNROUTED_MAX = 100_000
+# Events no queue wanted, and events that kept failing, carry personal data (an address, a
+# phone): both queues are bounded in size and age. Unrouted events are a wiring mistake to
+# notice within days; a dead letter waits a month for an operator to read and replay it
+# (`python -m linli.deadletters`). When a queue is full its oldest message goes (drop-head):
+# a full dead-letter queue must never refuse the next failure.
+DAY_MS = 24 * 3600 * 1000
+UNROUTED_MAX = 10_000
+UNROUTED_KEPT_MS = 7 * DAY_MS
+DEAD_MAX = 50_000
+DEAD_KEPT_MS = 30 * DAY_MS
+UNROUTED_ARGS = {"x-max-length": UNROUTED_MAX, "x-message-ttl": UNROUTED_KEPT_MS}
+DEAD_ARGS = {"x-max-length": DEAD_MAX, "x-message-ttl": DEAD_KEPT_MS}
+
+log = logging.getLogger("linli.topology")
 
 
 @dataclass(frozen=True)
@@ -58,20 +74,38 @@ def _main_queue_args(q: ConsumerQueues) -> dict:
     }
 
 
+def _declare_bounded(channel, name: str, arguments: dict):
+    """Declares a bounded queue. A queue an older version declared without these bounds makes the
+    broker refuse the new arguments (PRECONDITION_FAILED) and close the channel: keep that queue as
+    it is, say how to bound it, and go on with a new channel."""
+    try:
+        channel.queue_declare(name, durable=True, arguments=arguments)
+        return channel
+    except ChannelClosedByBroker as error:
+        if error.reply_code != 406:
+            raise
+        log.warning("queue %s was declared without its size and age bounds by an older version; it keeps "
+                    "working unbounded. Bound it with a RabbitMQ policy (deploy/k8s/README.md) or delete it "
+                    "once empty.", name)
+        channel = channel.connection.channel()
+        channel.queue_declare(name, passive=True)
+        return channel
+
+
 def declare(channel, subscriptions: dict[str, tuple[str, ...]] | None = None, cfg: Settings | None = None) -> None:
     """Declares everything on a pika channel."""
     cfg = cfg or settings()
     subscriptions = SUBSCRIPTIONS if subscriptions is None else subscriptions
     unrouted = f"{cfg.namespace}.unrouted"
     channel.exchange_declare(unrouted, exchange_type="fanout", durable=True)
-    channel.queue_declare(unrouted, durable=True, arguments={"x-max-length": UNROUTED_MAX})
+    channel = _declare_bounded(channel, unrouted, UNROUTED_ARGS)
     channel.queue_bind(unrouted, unrouted)
     channel.exchange_declare(
         cfg.exchange, exchange_type="topic", durable=True, arguments={"alternate-exchange": unrouted}
     )
     for consumer, types in subscriptions.items():
         q = consumer_queues(consumer, cfg)
-        channel.queue_declare(q.dead, durable=True)
+        channel = _declare_bounded(channel, q.dead, DEAD_ARGS)
         for delay_ms, name in q.retries:
             channel.queue_declare(
                 name,
@@ -111,12 +145,12 @@ def definitions(cfg: Settings | None = None) -> dict:
     unrouted = f"{cfg.namespace}.unrouted"
     vhost = "/"
     queues = [{"name": unrouted, "vhost": vhost, "durable": True, "auto_delete": False,
-               "arguments": {"x-max-length": UNROUTED_MAX}}]
+               "arguments": UNROUTED_ARGS}]
     bindings = [{"source": unrouted, "vhost": vhost, "destination": unrouted,
                  "destination_type": "queue", "routing_key": "", "arguments": {}}]
     for consumer, types in SUBSCRIPTIONS.items():
         q = consumer_queues(consumer, cfg)
-        queues.append({"name": q.dead, "vhost": vhost, "durable": True, "auto_delete": False, "arguments": {}})
+        queues.append({"name": q.dead, "vhost": vhost, "durable": True, "auto_delete": False, "arguments": DEAD_ARGS})
         for delay_ms, name in q.retries:
             queues.append({"name": name, "vhost": vhost, "durable": True, "auto_delete": False, "arguments": {
                 "x-message-ttl": delay_ms, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": q.main}})

@@ -188,3 +188,65 @@ def test_k8s_manifest_documents(path):
         if not (doc.get("metadata") or {}).get("name"):
             missing.append("metadata.name")
         assert not missing, f"{where} ({doc.get('kind', '?')}) lacks {missing}"
+
+
+# -- secrets: each process holds only what it needs -------------------------------------------
+
+def _volume_names(spec: dict) -> set[str]:
+    return {str(v).split(":", 1)[0] if isinstance(v, str) else v.get("source") for v in spec.get("volumes") or []}
+
+
+def test_only_the_gateway_and_the_key_generator_mount_the_signing_key():
+    holders = sorted(name for name, spec in SERVICES.items() if "linli-jwt-private" in _volume_names(spec))
+    assert holders == ["gateway", "keys"]
+
+
+def test_only_orders_mounts_the_payment_keys():
+    holders = sorted(name for name, spec in SERVICES.items() if "linli-payment" in _volume_names(spec))
+    assert holders == ["keys", "orders-web", "orders-worker"]
+
+
+def test_relays_and_other_workers_mount_no_keys():
+    for name in ("catalog-relay", "orders-relay", "delivery-relay", "catalog-worker", "delivery-worker"):
+        assert not _volume_names(SERVICES[name]), f"{name} mounts {_volume_names(SERVICES[name])}"
+
+
+def test_rabbitmq_is_reached_only_on_compose_network_with_its_own_credentials():
+    rabbit = SERVICES["rabbitmq"]
+    for port in rabbit.get("ports") or []:
+        assert str(port).startswith("127.0.0.1:"), f"RabbitMQ publishes {port} beyond this host's loopback"
+    assert 5672 not in _published_ports(rabbit), "AMQP must not be published at all"
+    env = _environment(rabbit)
+    assert env.get("RABBITMQ_DEFAULT_USER") not in (None, "", "guest")
+    assert "LINLI_RABBITMQ_PASSWORD" in env.get("RABBITMQ_DEFAULT_PASS", "")
+    for name in PYTHON_SERVICES:
+        assert "guest:guest" not in _environment(SERVICES[name]).get("AMQP_URL", ""), name
+
+
+def _k8s_deployments() -> dict[str, dict]:
+    out = {}
+    for path in K8S_FILES:
+        with path.open(encoding="utf-8") as f:
+            for doc in yaml.safe_load_all(f):
+                if doc and doc.get("kind") == "Deployment":
+                    out[doc["metadata"]["name"]] = doc
+    return out
+
+
+def _k8s_keys(deployment: dict) -> set[str]:
+    keys = set()
+    for volume in deployment["spec"]["template"]["spec"].get("volumes") or []:
+        secret = volume.get("secret") or {}
+        if secret.get("secretName") == "linli-keys":
+            items = secret.get("items")
+            assert items, f"{deployment['metadata']['name']} mounts every key of linli-keys"
+            keys |= {item["key"] for item in items}
+    return keys
+
+
+def test_k8s_pods_mount_only_the_keys_they_need():
+    held = {name: _k8s_keys(d) for name, d in _k8s_deployments().items()}
+    assert [name for name, keys in held.items() if "jwt_private.pem" in keys] == ["gateway"]
+    assert sorted(name for name, keys in held.items() if "payment_apiv3_key" in keys) == ["orders-web",
+                                                                                         "orders-worker"]
+    assert all(not keys for name, keys in held.items() if name.endswith("-relay"))
