@@ -115,7 +115,10 @@ def update_profile(body):
     """Community, addresses, birth year, phone and emergency contact. Eligibility tags are not set here."""
     db = accounts.database()
     db.accounts.update_one({"_id": g.principal.id}, {"$set": {f"profile.{k}": v for k, v in body.items()}})
-    return _account_out(db.accounts.find_one({"_id": g.principal.id}), db)
+    account = db.accounts.find_one({"_id": g.principal.id})
+    if account is None:
+        raise ApiError(401, "unauthenticated", "This account no longer exists.")
+    return _account_out(account, db)
 
 
 # -- staff ------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
-from linli.schemas import PageArgs, StrictSchema, page_schema, phone
+from linli.schemas import PageArgs, StrictSchema, fields, page_schema, phone
 
 from .accounts import ELIGIBILITY_TAGS, SELF_SERVICE_ROLES
 

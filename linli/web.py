@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from datetime import timedelta
 from functools import wraps
@@ -22,10 +23,16 @@ from .auth import InvalidToken, Principal, verify_access_token
 from .domain_errors import DomainError, http_status
 from .errors import ApiError, error_body
 from .ids import new_uuid, utcnow
+from .schemas import text_problem
 
 log = logging.getLogger("linli.web")
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 32  # the deepest body any route takes is 6; decoding 1,000 levels overflows the stack
+MAX_URL_CHARS = 4096  # path and query string; gunicorn reads at most 8,190 (deploy/gunicorn.conf.py)
+MAX_HEADER_CHARS = 8192  # one header's value; gunicorn reads at most 16,384
+MAX_HEADERS_CHARS = 32768  # all of them together
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 409: "conflict", 413: "body_too_large", 415: "unsupported_media_type",
                 422: "validation_failed", 429: "rate_limited", 500: "internal_error", 503: "unavailable"}
@@ -75,6 +82,9 @@ class LinliApi(Api):
         else:
             details = {}
             message = data.get("message") or error.description or error.name
+        if error.code == 413:
+            message = f"The body is too large: at most {MAX_BODY_BYTES // 1024} KB are accepted."
+            details = {"max_bytes": MAX_BODY_BYTES}
         if error.code == 500:
             message = "Something went wrong on our side. Please try again; if it keeps happening, tell us the request id."
         return error_body(code, message, details), error.code, data.get("headers", {})
@@ -102,6 +112,8 @@ def create_app(service: str, *, title: str, readiness: Callable[[], dict[str, st
         g._ids.__enter__()
         g.request_id = rid
         g.started = time.monotonic()
+
+    app.before_request(check_input)
 
     @app.after_request
     def _stamp(response: Response):
@@ -149,6 +161,109 @@ def create_app(service: str, *, title: str, readiness: Callable[[], dict[str, st
         return {"status": "ready" if ok else "not ready", "service": service, "checks": checks}, 200 if ok else 503
 
     return app, api
+
+
+# -- hostile input -------------------------------------------------------------------------
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when arrays and objects nest deeper than `limit` (strings skipped): checked before decoding."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif mark in "]}":
+            depth -= 1
+    return False
+
+
+def _bad_text(value: Any, path: tuple) -> tuple[tuple, str] | None:
+    """The first string (value or key) of a decoded body that cannot be stored or shown, with its place."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return (path, problem) if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = text_problem(key)
+            if problem:
+                return path + (key.encode("utf-8", "backslashreplace").decode("ascii", "replace"),), f"its name {problem}"
+            found = _bad_text(item, path + (key,))
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _bad_text(item, path + (index,))
+            if found:
+                return found
+    return None
+
+
+def _invalid_at(path: tuple, problem: str) -> ApiError:
+    """422 naming the field: details nest as marshmallow's do ({"address": {"room": [...]}})."""
+    named = ".".join(str(p) for p in path) or "body"
+    details: Any = [problem]
+    for part in reversed(path or ("_",)):
+        details = {part if isinstance(part, (str, int)) else str(part): details}
+    return ApiError(422, "validation_failed", f"{named}: {problem}", details)
+
+
+def check_input() -> None:
+    """Every request, before any route: limits answered in the error shape, and a JSON body decoded once under
+    a depth limit and searched for text nothing downstream can take, so no route meets it."""
+    url_chars = len(request.path) + len(request.query_string)
+    if url_chars > MAX_URL_CHARS:
+        raise ApiError(414, "uri_too_long", f"The URL is too long: {url_chars:,} characters; "
+                       f"at most {MAX_URL_CHARS:,} are accepted.", {"max_chars": MAX_URL_CHARS})
+    total = 0
+    for name, value in request.headers.items():
+        total += len(name) + len(value)
+        if len(value) > MAX_HEADER_CHARS or total > MAX_HEADERS_CHARS:
+            raise ApiError(431, "headers_too_large", f"The request's headers are too large ({name} among them): "
+                           f"at most {MAX_HEADER_CHARS:,} characters a header and {MAX_HEADERS_CHARS:,} in all.",
+                           {"header": name, "max_chars": MAX_HEADER_CHARS})
+    for values in (request.view_args or {}, request.args):
+        for key in values:
+            for value in (values.getlist(key) if hasattr(values, "getlist") else [values[key]]):
+                problem = text_problem(key) or (text_problem(value) if isinstance(value, str) else None)
+                if problem:
+                    raise _invalid_at((key,), problem)
+    if request.method not in BODY_METHODS:
+        return
+    raw = request.get_data(cache=True)  # werkzeug answers 413 past MAX_CONTENT_LENGTH
+    if not raw:
+        return
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send the body as JSON, with the header "
+                       "Content-Type: application/json.", {"content_type": request.mimetype or None})
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "The body is not valid JSON: it is not UTF-8 text.")
+    if json_depth_exceeds(text):
+        raise ApiError(400, "bad_request", f"The JSON is nested too deeply: at most {MAX_JSON_DEPTH} levels "
+                       "of arrays and objects.", {"max_depth": MAX_JSON_DEPTH})
+    try:
+        body = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        reason = (error.msg if isinstance(error, json.JSONDecodeError) else str(error) if isinstance(error, _NotJson)
+                  else "a number in it is too long")  # past 4,300 digits Python will not read an integer
+        raise ApiError(400, "bad_request", f"The body is not valid JSON: {reason}.")
+    found = _bad_text(body, ())
+    if found:
+        raise _invalid_at(*found)
 
 
 def check_dependencies(db: Database, amqp_url: str) -> dict[str, str]:

@@ -2,25 +2,17 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
-from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema, phone
+from linli.schemas import PageArgs, PointSchema, QueryArgs, StrictSchema, fields, page_schema, phone
 
 from .domain import DEFAULT_TZ, FULFILMENTS, LISTING_STATUSES, PROVIDER_KINDS
 from .reviews import DIRECTIONS
 
 _ID = validate.Regexp(r"^[a-z0-9_-]{2,40}$", error="lower-case letters, digits, - and _, 2 to 40 of them")
 _TAG = fields.String(validate=validate.Length(1, 30))
-
-
-def _zone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ma.ValidationError("an IANA time zone, for example Asia/Shanghai")
 
 
 # -- reference data ----------------------------------------------------------------------
@@ -57,14 +49,14 @@ class CommunityIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(1, 80))
     center = fields.Nested(PointSchema, required=True)
     boundary = fields.Nested(PolygonSchema, allow_none=True, load_default=None)
-    timezone = fields.String(load_default=DEFAULT_TZ, validate=_zone)
+    timezone = fields.TimeZone(load_default=DEFAULT_TZ)
 
 
 class CommunityPatch(StrictSchema):
     name = fields.String(validate=validate.Length(1, 80))
     center = fields.Nested(PointSchema)
     boundary = fields.Nested(PolygonSchema, allow_none=True)
-    timezone = fields.String(validate=_zone)
+    timezone = fields.TimeZone()
 
 
 class CommunitySchema(ma.Schema):
@@ -267,7 +259,7 @@ class ListingSnapshot(ListingSchema):
     capacity = fields.Integer()
 
 
-class SnapshotArgs(ma.Schema):
+class SnapshotArgs(QueryArgs):
     date = fields.Date()
     slot = fields.String()
 
@@ -299,7 +291,7 @@ class ListingVersionSchema(ma.Schema):
 
 # -- availability ------------------------------------------------------------------------
 
-class AvailabilityArgs(ma.Schema):
+class AvailabilityArgs(QueryArgs):
     date = fields.Date()
     from_ = fields.Date(data_key="from")
     to = fields.Date()

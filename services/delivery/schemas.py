@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate, validates_schema
+from marshmallow import validate, validates_schema
 
-from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema, phone
+from linli.schemas import PageArgs, PointSchema, QueryArgs, StrictSchema, fields, page_schema, phone
 
 from .domain import FAILURE_REASONS, TASK_STATES, VEHICLES, WELFARE_OUTCOMES
 
@@ -201,7 +201,7 @@ class TaskArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(TASK_STATES))
 
 
-class MonthArgs(ma.Schema):
+class MonthArgs(QueryArgs):
     class Meta:
         unknown = ma.EXCLUDE
 

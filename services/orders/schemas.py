@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import validate
 
-from linli.schemas import PageArgs, PointSchema, StrictSchema, page_schema, phone
+from linli.schemas import PageArgs, PointSchema, QueryArgs, StrictSchema, fields, page_schema, phone
 
 from .domain import STATES
 
@@ -76,7 +76,7 @@ class RefundSchema(ma.Schema):
     status = fields.String()
 
 
-class StatementArgs(ma.Schema):
+class StatementArgs(QueryArgs):
     party = fields.String(required=True, validate=validate.Length(1, 80),
                           metadata={"description": "a funder's name, or 'resident' for what residents paid"})
     month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM"))
