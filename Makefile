@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv broker bench clean
+.PHONY: run test venv broker bench clean fault
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,8 @@ bench: $(STAMP) broker
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# the fault-injection suite (tests/faults): orders in flight while processes, a private broker and
+# database are killed, paused and cut off; several minutes, so not part of `make test`
+fault: $(STAMP)
+	@$(PY) -m pytest -q -m fault tests/faults

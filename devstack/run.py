@@ -1,5 +1,5 @@
 """`make run`: the broker, the embedded database (unless MONGO_URL is set), every process
-under honcho, demo data once; then it prints where to go. Ctrl-C stops it all; data stays in var/."""
+under supervisord (which restarts any that dies), demo data once; then it prints where to go. Ctrl-C stops it all; data stays in var/."""
 from __future__ import annotations
 
 import os
@@ -68,7 +68,7 @@ def main() -> int:
         _banner(stack, time.monotonic() - started, seeded_now)
         while stack.process.poll() is None:
             time.sleep(0.5)
-        _say(f"[linli] a process stopped; see {stack.log_file}")
+        _say(f"[linli] the supervisor stopped; see {stack.log_file}")
         return 1
     except KeyboardInterrupt:
         return 0

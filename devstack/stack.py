@@ -1,5 +1,6 @@
-"""The whole system as real processes: deploy/Procfile under honcho, the way `make run` starts it.
+"""The whole system as real processes: deploy/Procfile under supervisord, the way `make run` starts it.
 
+supervisord restarts any process that dies (devstack/supervise.py); the Stack stops them all.
 The end-to-end tests use the same class on free ports with their own LINLI_NAMESPACE.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ import requests
 
 from linli.config import ROOT, SERVICE_PORTS
 
+from . import supervise
+
 WEB_SERVICES = tuple(SERVICE_PORTS)  # gateway, catalog, orders, delivery
 WORKERS = ("catalog", "orders", "delivery")
 
@@ -29,6 +32,8 @@ class Stack:
         self.var_dir = Path(var_dir)
         self.log_file = log_file or self.var_dir / "log" / "linli.log"
         self.process: subprocess.Popen | None = None
+        self.run_dir = self.var_dir / "run"
+        self.conf = self.run_dir / "supervisord.conf"
         venv_bin = str(Path(sys.executable).parent)
         self.env = {
             **os.environ,
@@ -54,11 +59,19 @@ class Stack:
                        stdout=subprocess.DEVNULL)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_file, "ab")
+        self.conf = supervise.write_config(self.run_dir)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "deploy" / "Procfile"), "-d", str(ROOT),
-             "--no-colour"],
+            [sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)],
             env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
+
+    def pid(self, name: str) -> int | None:
+        """The pid of one Procfile process (e.g. "orders-worker") as supervisord runs it now, if running."""
+        out = supervise.ctl(self.conf, "pid", name, env=self.env).strip()
+        return int(out) if out.isdigit() and out != "0" else None
+
+    def status(self) -> str:
+        return supervise.ctl(self.conf, "status", env=self.env)
 
     def _web_ready(self, service: str) -> bool:
         try:
@@ -98,7 +111,7 @@ class Stack:
         raise RuntimeError(f"Not ready after {timeout:.0f} s (waiting for {sorted(pending) or 'workers'}); "
                            f"see {self.log_file}")
 
-    def stop(self, timeout: float = 20) -> None:
+    def stop(self, timeout: float = 40) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         os.killpg(self.process.pid, signal.SIGTERM)

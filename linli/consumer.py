@@ -7,6 +7,14 @@ A redelivered event finds its inbox record and changes nothing. A failing handle
 retried through TTL retry queues with growing delays, then parked in the dead-letter
 queue (see linli.deadletters to list and replay). Timers (dispatch, deadlines,
 notification retries) run in the same loop between messages.
+
+Faults (docs/DESIGN.md, "Failure"): the worker never gives up. A lost or refused broker
+connection is retried forever with capped exponential backoff (linli.health.Backoff), one log
+line per attempt; unacknowledged messages come back from the broker. When the database fails,
+the message in hand is not acknowledged and not requeued: it and the ones delivered after it
+are held, in order, and tried again with backoff until the database answers (a requeue would
+count against the queue's delivery limit and could dead-letter good messages). A failing timer
+waits longer before its next run. The heartbeat file says `ready: false` meanwhile.
 """
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from . import context, logs, topology
 from .config import Settings, settings
 from .events import UnknownEventType, parse_envelope
+from .health import Backoff, Heartbeat
 from .ids import iso, utcnow
 from .unit import Unit, Units
 
@@ -43,6 +52,7 @@ class Timer:
     every: float
     fn: Callable[[], object]
     next_at: float = field(default=0.0)
+    backoff: Backoff = field(default_factory=Backoff)
 
 
 class AlreadyHandled(Exception):
@@ -85,6 +95,10 @@ class ConsumerRunner:
             raise ValueError(f"consumer {consumer} is bound to {sorted(missing)} but has no handler for them")
         self.queues = topology.consumer_queues(consumer, self.cfg)
         self.processed = 0
+        self.heartbeat = Heartbeat(f"{consumer}-worker")
+        self._held: list = []  # messages waiting for the database to come back, in delivery order
+        self._db_backoff = Backoff()
+        self._retry_held_at = 0.0
 
     # -- message handling -------------------------------------------------------------
     def _forward(self, producer: Producer, message, routing_key: str, headers: dict) -> None:
@@ -112,6 +126,31 @@ class ConsumerRunner:
         self._forward(producer, message, self.queues.dead, headers)
 
     def on_message(self, producer: Producer, message) -> None:
+        if self._held:  # the database is down: keep the delivery order, wait with the others
+            self._held.append(message)
+            return
+        if not self._handle(producer, message):
+            self._held.append(message)
+            self._retry_held_at = time.monotonic() + self._db_backoff.next()
+
+    def _retry_held(self, producer: Producer) -> None:
+        """Tries the held messages again once their wait is over; stops at the first that still fails."""
+        if not self._held or time.monotonic() < self._retry_held_at:
+            return
+        while self._held:
+            if not self._handle(producer, self._held[0]):
+                wait = self._db_backoff.next()
+                self._retry_held_at = time.monotonic() + wait
+                logs.log(log, logging.WARNING, "database still unreachable; holding messages",
+                         held=len(self._held), attempt=self._db_backoff.attempts, retry_in_s=wait)
+                return
+            self._held.pop(0)
+        logs.log(log, logging.INFO, "database reachable again; held messages handled",
+                 after_attempts=self._db_backoff.attempts)
+        self._db_backoff.reset()
+
+    def _handle(self, producer: Producer, message) -> bool:
+        """Handles and acknowledges one message; False (and no acknowledgement) if the database failed."""
         headers = dict(message.headers or {})
         attempt = int(headers.get(ATTEMPT_HEADER, 0))
         try:
@@ -121,21 +160,21 @@ class ConsumerRunner:
             logs.log(log, logging.ERROR, "malformed message parked", error=repr(error))
             self._park(producer, message, f"malformed: {error!r}", attempt)
             message.ack()
-            return
+            return True
         handler = self.handlers.get(envelope["type"])
         with context.bound(correlation=envelope["correlation_id"], causation=envelope["id"]):
             if handler is None:
                 logs.log(log, logging.WARNING, "no handler; acknowledged", event_type=envelope["type"])
                 message.ack()
-                return
+                return True
             try:
                 applied = apply_once(self.units, self.consumer, envelope, handler)
             except PyMongoError as error:
-                # the database is the problem, not the message: let it come back by itself
-                logs.log(log, logging.ERROR, "database error; message requeued", error=repr(error))
-                message.requeue()
-                time.sleep(1)
-                return
+                # the database is the problem, not the message: hold it and try again later
+                logs.log(log, logging.ERROR, "database error; message held for a retry", event_type=envelope["type"],
+                         event_id=envelope["id"], error=repr(error))
+                self.heartbeat.beat(False, "database unreachable")
+                return False
             except Exception as error:
                 detail = "".join(traceback.format_exception_only(type(error), error)).strip()
                 if attempt < len(self.queues.retries):
@@ -150,52 +189,75 @@ class ConsumerRunner:
                              event_type=envelope["type"], event_id=envelope["id"], error=detail)
                     self._park(producer, message, detail, attempt + 1)
                 message.ack()
-                return
+                return True
             self.processed += 1
             logs.log(log, logging.DEBUG if applied else logging.INFO,
                      "handled" if applied else "duplicate skipped", event_type=envelope["type"],
                      event_id=envelope["id"])
             message.ack()
+            return True
 
     # -- loop ---------------------------------------------------------------------------
     def _run_timers(self) -> None:
         now = time.monotonic()
         for timer in self.timers:
             if now >= timer.next_at:
-                timer.next_at = now + timer.every
                 try:
                     timer.fn()
                 except Exception as error:
-                    logs.log(log, logging.ERROR, "timer failed", timer=timer.name, error=repr(error))
+                    # the database (or a provider) is down: wait longer each time, one line per attempt
+                    wait = max(timer.every, timer.backoff.next())
+                    timer.next_at = time.monotonic() + wait
+                    logs.log(log, logging.ERROR, "timer failed; trying again later", timer=timer.name,
+                             attempt=timer.backoff.attempts, retry_in_s=wait, error=repr(error))
+                    if isinstance(error, PyMongoError):
+                        break  # the others would wait for the same database: give the messages a turn first
+                    continue
+                timer.backoff.reset()
+                timer.next_at = now + timer.every
 
     def run(self, stop: threading.Event) -> None:
-        topology.ensure(self.subscriptions, self.cfg)
+        """Consumes until `stop` is set, reconnecting forever (capped exponential backoff) when the broker is lost."""
         logs.log(log, logging.INFO, "worker started", consumer=self.consumer, queue=self.queues.main)
-        lost = (OSError, *Connection(self.cfg.amqp_url).connection_errors)
+        backoff = Backoff()
         while not stop.is_set():
+            self.heartbeat.beat(False, "connecting to the broker")
             try:
-                self._consume(stop)
-            except lost as error:
-                logs.log(log, logging.WARNING, "broker connection lost; reconnecting", error=repr(error))
-                stop.wait(2)
+                topology.ensure(self.subscriptions, self.cfg)
+                self._consume(stop, backoff)
+            except Exception as error:  # broker gone or refusing: never give up, never exit
+                wait = backoff.next()
+                self.heartbeat.beat(False, "broker unreachable")
+                logs.log(log, logging.WARNING, "broker connection lost; reconnecting", consumer=self.consumer,
+                         attempt=backoff.attempts, retry_in_s=wait, error=repr(error))
+                stop.wait(wait)
+        self.heartbeat.beat(False, "stopped")
 
-    def _consume(self, stop: threading.Event) -> None:
-        with Connection(self.cfg.amqp_url, heartbeat=15,
+    def _consume(self, stop: threading.Event, backoff: Backoff) -> None:
+        self._held.clear()  # unacknowledged messages of a lost connection come back from the broker
+        with Connection(self.cfg.amqp_url, heartbeat=15, connect_timeout=5,
                         transport_options={"confirm_publish": True}) as conn:
-            conn.ensure_connection(max_retries=3)
+            conn.connect()
             channel = conn.channel()
             channel.basic_qos(prefetch_size=0, prefetch_count=self.cfg.prefetch, a_global=False)
             producer = Producer(conn.channel(), exchange=Exchange(""))
             queue = Queue(self.queues.main, no_declare=True)
             with Consumer(channel, queues=[queue], on_message=lambda m: self.on_message(producer, m),
                           no_ack=False):
+                if backoff.attempts:
+                    logs.log(log, logging.INFO, "broker reachable again; consuming", consumer=self.consumer,
+                             after_attempts=backoff.attempts)
+                backoff.reset()
                 while not stop.is_set():
                     try:
                         conn.drain_events(timeout=0.25)
                     except socket.timeout:
                         pass
                     conn.heartbeat_check()
-                    self._run_timers()
+                    self._retry_held(producer)
+                    if not self._held:
+                        self._run_timers()
+                    self.heartbeat.beat(not self._held, "consuming" if not self._held else "database unreachable")
 
 
 def run_worker(consumer: str, units: Units, handlers: dict[str, Handler], timers: list[Timer] | None = None) -> None:

@@ -7,7 +7,11 @@
 - publishes with publisher confirms and `mandatory`; a nack, a return or a lost connection
   is a failure: the entry goes back to pending with a growing delay;
 - keeps order per aggregate: once an entry of an aggregate cannot be published now (leased
-  elsewhere, failed, or waiting), no later entry of that aggregate is tried in this round.
+  elsewhere, failed, or waiting), no later entry of that aggregate is tried in this round;
+- never gives up: a round that fails (broker or database down) is tried again after a capped
+  exponential wait (linli.health.Backoff), with one log line per attempt; its heartbeat file
+  says `ready: false` meanwhile. Entries stay pending in the database until published, so an
+  outage of any length delays events but loses none.
 
 Run: python -m linli.relay --service orders
 """
@@ -25,10 +29,12 @@ from datetime import timedelta
 import pika
 from pika.exceptions import AMQPError, NackError, UnroutableError
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from . import db as dbmod
 from . import logs, topology
 from .config import Settings, settings
+from .health import Backoff, Heartbeat
 from .ids import utcnow
 from .outbox import COLLECTION, ensure_indexes
 
@@ -90,7 +96,17 @@ class Relay:
         self.db = db if db is not None else dbmod.database(service)
         self.owner = owner or f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self.publisher = Publisher(self.cfg)
-        ensure_indexes(self.db)
+        self.heartbeat = Heartbeat(f"{service}-relay")
+        self._indexed = False
+        try:
+            self._ensure_indexes()
+        except PyMongoError as error:  # the database is down at start: run_once tries again
+            logs.log(log, logging.WARNING, "database unreachable at start; will retry", error=repr(error))
+
+    def _ensure_indexes(self) -> None:
+        if not self._indexed:
+            ensure_indexes(self.db)
+            self._indexed = True
 
     def _backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(60.0, 0.5 * 2 ** max(0, attempts - 1)))
@@ -128,6 +144,7 @@ class Relay:
 
     def run_once(self) -> int:
         """One round over the pending entries; returns how many were published."""
+        self._ensure_indexes()  # if the database was down when the relay started
         now = utcnow()
         blocked: set[str] = set()
         eligible = []
@@ -164,19 +181,27 @@ class Relay:
 
     def run_forever(self, stop: threading.Event) -> None:
         logs.log(log, logging.INFO, "relay started", service=self.service, owner=self.owner)
-        idle_backoff = self.cfg.relay_poll_seconds
+        backoff = Backoff()
         while not stop.is_set():
             try:
                 published = self.run_once()
                 self.publisher.process_events()
-                idle_backoff = self.cfg.relay_poll_seconds
             except Exception as error:  # Mongo or broker down: wait and try again, never die
-                published = 0
-                logs.log(log, logging.ERROR, "relay round failed", error=repr(error))
+                wait = backoff.next()
+                self.heartbeat.beat(False, "broker or database unreachable")
+                logs.log(log, logging.ERROR, "relay round failed; trying again later", service=self.service,
+                         attempt=backoff.attempts, retry_in_s=wait, error=repr(error))
                 self.publisher.close()
-                idle_backoff = min(10.0, idle_backoff * 2)
+                stop.wait(wait)
+                continue
+            if backoff.attempts:
+                logs.log(log, logging.INFO, "relay round worked again", service=self.service,
+                         after_attempts=backoff.attempts)
+                backoff.reset()
+            self.heartbeat.beat(True, "publishing")
             if not published:
-                stop.wait(idle_backoff)
+                stop.wait(self.cfg.relay_poll_seconds)
+        self.heartbeat.beat(False, "stopped")
         self.publisher.close()
 
 

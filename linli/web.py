@@ -15,7 +15,7 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from werkzeug.exceptions import HTTPException
 
 from . import context, logs
@@ -140,6 +140,14 @@ def create_app(service: str, *, title: str, readiness: Callable[[], dict[str, st
     def _refused(error: DomainError):
         """The one place a rule's or a command's refusal becomes an HTTP answer."""
         return jsonify(error_body(error.code, error.message, error.details)), http_status(error)
+
+    @app.errorhandler(ConnectionFailure)
+    def _database_unreachable(error: ConnectionFailure):
+        """The database is down or cut off (docs/DESIGN.md, "Failure"): a 503 the person can act on."""
+        log.warning("database unreachable: %r", error)
+        return jsonify(error_body("unavailable", "We cannot reach our database just now. "
+                                  "Please try again in a minute.", {"request_id": g.get("request_id")})), 503, \
+            {"Retry-After": "10"}
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
