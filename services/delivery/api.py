@@ -1,47 +1,53 @@
-"""Delivery's HTTP routes: volunteers, offers, tasks and served hours. The rules live in
-domain.py, ladder.py and lifecycle.py; a route checks who is asking and shapes the answer."""
+"""Delivery's HTTP routes: volunteers, offers, tasks and served hours. Each route parses with a
+schema, calls one command (commands.py) or one store read, and shapes the answer; who may see
+what is decided in commands.py (staff within their communities)."""
 from __future__ import annotations
 
 from flask import Response, g
 from flask_smorest import Blueprint
-from pymongo.errors import DuplicateKeyError
 
-from linli.db import in_transaction
-from linli.errors import ApiError, conflict, forbidden, invalid, not_found
-from linli.ids import new_id, utcnow
-from linli.schemas import PageArgs, geojson_to_point, page_of, point_to_geojson
+from linli.domain_errors import NotFound
+from linli.schemas import PageArgs, geojson_to_point
+from linli.unit import Unit
 from linli.web import idempotent, requires
 
-from . import domain, hours, lifecycle, store
+from . import bootstrap, commands, store
+from .rules import domain, hours
 from .schemas import (AssignIn, CodeIn, CorrectionIn, DutyIn, FailIn, HandOverIn, HoursEntrySchema, MonthArgs,
                       MonthSchema, OfferPage, OfferSchema, ShiftsIn, TaskArgs, TaskPage, TaskSchema,
                       TrackingSchema, VolunteerArgs, VolunteerIn, VolunteerPage, VolunteerSchema, WelfareIn)
 
 blp = Blueprint("delivery", __name__, url_prefix="/api/v1/delivery", description="Volunteers, offers and tasks")
-STAFF = ("coordinator", "admin")
+STAFF = domain.STAFF
 
 
 def db():
-    return store.database()
+    return bootstrap.database()
+
+
+def units():
+    return bootstrap.units()
+
+
+def reader() -> Unit:
+    return units().read()
 
 
 def _volunteer_out(doc: dict) -> dict:
     return {**doc, "id": doc["_id"], "location": geojson_to_point(doc.get("location")),
-            "rating": domain.rating(store.stars_shown(db(), doc["_id"], utcnow()))}
+            "rating": domain.rating(store.stars_shown(reader(), doc["_id"]))}
 
 
-def _me() -> dict:
-    doc = store.volunteer_of_account(db(), g.principal.id)
-    if doc is None:
-        raise ApiError(409, "no_volunteer_profile", "Register as a volunteer first.")
-    return doc
+def _me(u: Unit) -> dict | None:
+    return commands.my_volunteer(u, g.principal) if g.principal.role == "volunteer" else None
 
 
 def _task_out(task: dict, me: dict | None, listed: bool = False) -> dict:
     """Lists always mask the resident's address and phone; one task shows them to whoever may see them now."""
     out = {**task, "id": task["_id"]}
-    out.pop("codes", None)
-    if listed or not domain.address_visible(task, me["_id"] if me else None, g.principal.role, utcnow()):
+    for private in ("codes", "code_attempts"):
+        out.pop(private, None)
+    if listed or not domain.address_visible(task, me["_id"] if me else None, g.principal.role, units().now()):
         out["dropoff"] = domain.masked_dropoff(task["dropoff"])
         if task.get("welfare"):
             out["welfare"] = {k: v for k, v in task["welfare"].items() if k != "emergency_contact"}
@@ -57,13 +63,7 @@ def _task_out(task: dict, me: dict | None, listed: bool = False) -> dict:
 @blp.response(201, VolunteerSchema)
 def register_volunteer(body):
     """Registers the signed-in volunteer; a coordinator verifies them before any offer."""
-    doc = {"_id": new_id("vol"), "account_id": g.principal.id, **body, "status": "pending", "on_duty": False,
-           "location": None, "active_tasks": 0, "served_minutes": 0, "created_at": utcnow()}
-    try:
-        store.insert_volunteer(db(), doc)
-    except DuplicateKeyError:
-        raise conflict("You are registered as a volunteer already.")
-    return _volunteer_out(doc)
+    return _volunteer_out(commands.register(units(), g.principal, body))
 
 
 @blp.route("/volunteers")
@@ -71,9 +71,9 @@ def register_volunteer(body):
 @blp.arguments(VolunteerArgs, location="query")
 @blp.response(200, VolunteerPage)
 def list_volunteers(args):
-    """The committee's list of volunteers (pending ones first to verify)."""
+    """The committee's list of the volunteers serving its communities (pending ones first to verify)."""
     query = {"status": args["status"]} if "status" in args else {}
-    docs, numbers = page_of(db().volunteers, query, args, [("status", 1), ("created_at", 1), ("_id", 1)])
+    docs, numbers = store.volunteers_page(reader(), {**query, **g.principal.scope_filter("community_ids")}, args)
     return {"items": [_volunteer_out(d) for d in docs], **numbers}
 
 
@@ -82,7 +82,7 @@ def list_volunteers(args):
 @blp.response(200, VolunteerSchema)
 def my_profile():
     """The signed-in volunteer's profile and served minutes."""
-    return _volunteer_out(_me())
+    return _volunteer_out(commands.my_volunteer(reader(), g.principal))
 
 
 @blp.route("/volunteers/<volunteer_id>/verify", methods=["POST"])
@@ -90,19 +90,8 @@ def my_profile():
 @idempotent(db)
 @blp.response(200, VolunteerSchema)
 def verify_volunteer(volunteer_id):
-    """A coordinator confirms a volunteer; only verified volunteers get offers."""
-    d = db()
-    doc = store.volunteer(d, volunteer_id)
-    if doc is None:
-        raise not_found("The volunteer")
-
-    def work(session):
-        if store.verify_volunteer(d, session, volunteer_id, g.principal.id, utcnow()):
-            store.emit(d, session, f"vol:{volunteer_id}", "delivery.volunteer.verified",
-                       {"volunteer_id": volunteer_id, "account_id": doc["account_id"]})
-
-    in_transaction(d, work)
-    return _volunteer_out(store.volunteer(d, volunteer_id))
+    """A coordinator confirms a volunteer serving its communities; only verified volunteers get offers."""
+    return _volunteer_out(commands.verify_volunteer(units(), g.principal, volunteer_id))
 
 
 @blp.route("/volunteers/me/duty", methods=["PUT"])
@@ -112,17 +101,7 @@ def verify_volunteer(volunteer_id):
 @blp.response(200, VolunteerSchema)
 def set_duty(body):
     """Goes on duty at a location (send it again as you move), or off duty."""
-    me = _me()
-    change = {"on_duty": body["on_duty"], "duty_changed_at": utcnow()}
-    if body["on_duty"]:
-        if "location" not in body:
-            raise invalid("location", "say where you are when you go on duty")
-        if me["status"] != "verified":
-            raise ApiError(409, "volunteer_not_verified",
-                           "The residents' committee has not verified you yet; you can go on duty after that.")
-    if "location" in body:
-        change["location"] = point_to_geojson(body["location"])
-    return _volunteer_out(store.update_volunteer(db(), me["_id"], change))
+    return _volunteer_out(commands.set_duty(units(), g.principal, body))
 
 
 @blp.route("/volunteers/me/shifts", methods=["PUT"])
@@ -132,7 +111,7 @@ def set_duty(body):
 @blp.response(200, VolunteerSchema)
 def set_shifts(body):
     """Weekly shifts (Shanghai time): while on duty, offers come only inside them. An empty list: any time."""
-    return _volunteer_out(store.update_volunteer(db(), _me()["_id"], {"shifts": body["shifts"]}))
+    return _volunteer_out(commands.set_shifts(units(), g.principal, body["shifts"]))
 
 
 # -- offers ------------------------------------------------------------------------------------
@@ -143,10 +122,9 @@ def set_shifts(body):
 @blp.response(200, OfferPage)
 def my_offers(args):
     """The signed-in volunteer's open offers, with why they were chosen (the address shows once accepted)."""
-    me = _me()
-    query = {"volunteer_id": me["_id"], "status": "pending", "expires_at": {"$gt": utcnow()}}
-    offers, numbers = page_of(db().offers, query, args, [("expires_at", 1), ("_id", 1)])
-    tasks = store.tasks_by_id(db(), [t for o in offers for t in o["task_ids"]])
+    u = reader()
+    offers, numbers = store.open_offers_page(u, commands.my_volunteer(u, g.principal)["_id"], args)
+    tasks = store.tasks_by_id(u, [t for o in offers for t in o["task_ids"]])
     return {"items": [_offer_out(offer, tasks) for offer in offers], **numbers}
 
 
@@ -165,9 +143,8 @@ def _offer_out(offer: dict, tasks: dict[str, dict]) -> dict:
 @blp.response(200, TaskSchema)
 def accept_offer(offer_id):
     """Takes the delivery; the first valid acceptance wins, later ones get 409."""
-    me = _me()
-    task_id = lifecycle.accept(db(), me, offer_id, utcnow())
-    return _task_out(store.task(db(), task_id), me)
+    task_id = commands.accept(units(), g.principal, offer_id)
+    return _done(task_id)
 
 
 @blp.route("/offers/<offer_id>/decline", methods=["POST"])
@@ -176,9 +153,9 @@ def accept_offer(offer_id):
 @blp.response(200, OfferSchema)
 def decline_offer(offer_id):
     """Says no; a single offer goes to the next volunteer at once."""
-    lifecycle.decline(db(), _me(), offer_id, utcnow())
-    offer = store.offer(db(), offer_id)
-    return _offer_out(offer, store.tasks_by_id(db(), offer["task_ids"]))
+    offer = commands.decline(units(), g.principal, offer_id, bootstrap.settings().offer_timeout)
+    u = reader()
+    return _offer_out(store.offer(u, offer["_id"]), store.tasks_by_id(u, offer["task_ids"]))
 
 
 # -- tasks ---------------------------------------------------------------------------------------
@@ -188,26 +165,21 @@ def decline_offer(offer_id):
 @blp.arguments(TaskArgs, location="query")
 @blp.response(200, TaskPage)
 def list_tasks(args):
-    """A volunteer's own deliveries; the coordinator's board sees them all (status=escalated: to assign)."""
-    me = _me() if g.principal.role == "volunteer" else None
-    query = {"volunteer_id": me["_id"]} if me else {}
+    """A volunteer's own deliveries; the coordinator's board sees those of its communities (status=escalated:
+    to assign)."""
+    u = reader()
+    me = _me(u)
+    query = commands.task_board_filter(g.principal, me)
     if "status" in args:
         query["status"] = args["status"]
-    docs, numbers = page_of(db().tasks, query, args, [("created_at", -1), ("_id", 1)])
+    docs, numbers = store.tasks_page(u, query, args)
     return {"items": [_task_out(t, me, listed=True) for t in docs], **numbers}
 
 
-def _task(task_id: str) -> tuple[dict, dict | None]:
-    """The task, if the caller may see it: staff see all, a volunteer only the ones they hold or held."""
-    me = _me() if g.principal.role == "volunteer" else None
-    task = store.task(db(), task_id)
-    if task is None or (me is not None and task.get("volunteer_id") != me["_id"]):
-        raise not_found("The task")
-    return task, me
-
-
-def _done(task_id: str, me: dict | None) -> dict:
-    return _task_out(store.task(db(), task_id), me)
+def _done(task_id: str) -> dict:
+    u = reader()
+    task, me = commands.seen_task(u, g.principal, task_id)
+    return _task_out(task, me)
 
 
 @blp.route("/tasks/<task_id>")
@@ -215,7 +187,7 @@ def _done(task_id: str, me: dict | None) -> dict:
 @blp.response(200, TaskSchema)
 def get_task(task_id):
     """One delivery; the address shows to its volunteer from acceptance until an hour after hand-over."""
-    return _task_out(*_task(task_id))
+    return _done(task_id)
 
 
 @blp.route("/tasks/<task_id>/assign", methods=["POST"])
@@ -225,9 +197,8 @@ def get_task(task_id):
 @blp.response(200, TaskSchema)
 def assign(body, task_id):
     """The coordinator gives a task nobody holds (typically one on the board) to a volunteer by hand."""
-    task, _ = _task(task_id)
-    lifecycle.assign(db(), g.principal, task, body["volunteer_id"], utcnow())
-    return _done(task_id, None)
+    commands.assign(units(), g.principal, task_id, body["volunteer_id"])
+    return _done(task_id)
 
 
 @blp.route("/tasks/<task_id>/pickup", methods=["POST"])
@@ -236,10 +207,9 @@ def assign(body, task_id):
 @blp.arguments(CodeIn)
 @blp.response(200, TaskSchema)
 def pickup(body, task_id):
-    """Confirms pickup with the code the provider gives."""
-    task, me = _task(task_id)
-    lifecycle.pick_up(db(), me, task, body["code"], utcnow())
-    return _done(task_id, me)
+    """Confirms pickup with the code the provider gives (after 5 wrong codes, code entry locks)."""
+    commands.pick_up(units(), g.principal, task_id, body["code"])
+    return _done(task_id)
 
 
 @blp.route("/tasks/<task_id>/deliver", methods=["POST"])
@@ -248,12 +218,20 @@ def pickup(body, task_id):
 @blp.arguments(HandOverIn)
 @blp.response(200, TaskSchema)
 def deliver(body, task_id):
-    """Hand-over with the resident's 4-digit code (or a coordinator's override with a reason); credits minutes."""
-    task, me = _task(task_id)
-    if g.principal.role == "volunteer" and "override_reason" in body:
-        raise forbidden("Only the coordinator can confirm a hand-over without the resident's code.")
-    lifecycle.hand_over(db(), g.principal, task, body.get("code"), body.get("override_reason"), utcnow())
-    return _done(task_id, me)
+    """Hand-over with the resident's 4-digit code (or a coordinator's override with a reason); credits minutes.
+    After 5 wrong codes, code entry locks and the coordinator is alerted."""
+    commands.hand_over(units(), g.principal, task_id, body.get("code"), body.get("override_reason"))
+    return _done(task_id)
+
+
+@blp.route("/tasks/<task_id>/codes/unlock", methods=["POST"])
+@requires(*STAFF)
+@idempotent(db)
+@blp.response(200, TaskSchema)
+def unlock_codes(task_id):
+    """The coordinator lets codes be entered again on a task locked after too many wrong codes."""
+    commands.unlock_codes(units(), g.principal, task_id)
+    return _done(task_id)
 
 
 @blp.route("/tasks/<task_id>/fail", methods=["POST"])
@@ -263,9 +241,8 @@ def deliver(body, task_id):
 @blp.response(200, TaskSchema)
 def fail(body, task_id):
     """Reports why the delivery cannot be completed; nobody_answers starts a welfare check instead."""
-    task, me = _task(task_id)
-    lifecycle.fail(db(), me, task, body["reason"], body["note"], utcnow())
-    return _done(task_id, me)
+    commands.fail(units(), g.principal, task_id, body["reason"], body["note"])
+    return _done(task_id)
 
 
 @blp.route("/tasks/<task_id>/welfare", methods=["POST"])
@@ -275,28 +252,23 @@ def fail(body, task_id):
 @blp.response(200, TaskSchema)
 def welfare(body, task_id):
     """Records what became of a resident who did not answer the door, and closes the welfare check."""
-    task, me = _task(task_id)
-    lifecycle.close_welfare_check(db(), g.principal, task, body["outcome"], body["note"], utcnow())
-    return _done(task_id, me)
+    commands.close_welfare_check(units(), g.principal, task_id, body["outcome"], body["note"])
+    return _done(task_id)
 
 
 # -- served hours --------------------------------------------------------------------------------
-
-def _month(args: dict) -> list[dict]:
-    """A volunteer sees their own month; staff see everyone's, or one volunteer's."""
-    volunteer_id = _me()["_id"] if g.principal.role == "volunteer" else args.get("volunteer_id")
-    return store.hours_of_month(db(), args["month"], volunteer_id)
-
 
 @blp.route("/hours")
 @requires("volunteer", *STAFF)
 @blp.arguments(MonthArgs, location="query")
 @blp.response(200, MonthSchema)
 def month_hours(args):
-    """Minutes served in a month: totals per volunteer and one entry per delivered task."""
-    entries = _month(args)
+    """Minutes served in a month: totals per volunteer and one entry per delivered task (staff: in the
+    communities they watch over)."""
+    u = reader()
+    entries = commands.month_hours(u, g.principal, args["month"], args.get("volunteer_id"))
     totals = hours.month_totals(entries)
-    names = store.volunteer_names(db(), list(totals))
+    names = store.volunteer_names(u, list(totals))
     return {"month": args["month"], "totals": [{**t, "name": names.get(v)} for v, t in sorted(totals.items())],
             "entries": [{**e, "id": e["_id"]} for e in entries]}
 
@@ -306,9 +278,10 @@ def month_hours(args):
 @blp.arguments(MonthArgs, location="query")
 @blp.response(200, content_type="text/csv")
 def export_hours(args):
-    """The residents' committee's CSV of a month: volunteer, date, task, minutes."""
-    entries = _month(args)
-    body = hours.csv_text(entries, store.volunteer_names(db(), sorted({e["volunteer_id"] for e in entries})))
+    """The residents' committee's CSV of a month in its communities: volunteer, date, task, minutes."""
+    u = reader()
+    entries = commands.month_hours(u, g.principal, args["month"], args.get("volunteer_id"))
+    body = hours.csv_text(entries, store.volunteer_names(u, sorted({e["volunteer_id"] for e in entries})))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="volunteer-hours-{args["month"]}.csv"'})
 
@@ -320,11 +293,8 @@ def export_hours(args):
 @blp.response(200, HoursEntrySchema)
 def correct_hours(body, entry_id):
     """A coordinator corrects an entry's minutes, with a reason; the entry keeps every correction."""
-    entry = store.hours_entry(db(), entry_id)
-    if entry is None:
-        raise not_found("The hours entry")
-    lifecycle.correct_hours(db(), g.principal, entry, body["minutes"], body["reason"], utcnow())
-    return {**store.hours_entry(db(), entry_id), "id": entry_id}
+    entry = commands.correct_hours(units(), g.principal, entry_id, body["minutes"], body["reason"])
+    return {**entry, "id": entry_id}
 
 
 # -- the resident's view --------------------------------------------------------------------------
@@ -334,12 +304,15 @@ def correct_hours(body, entry_id):
 @blp.response(200, TrackingSchema)
 def tracking(order_id):
     """Where the resident's meal is: its delivery's state and the courier's first name."""
-    task = db().tasks.find_one({"order_id": order_id})
+    u = reader()
+    task = store.task_of_order(u, order_id)
     who = g.principal
-    mine = task is not None and (task.get("resident_id") == who.id or who.relative(task.get("resident_id")))
-    if task is None or (who.role == "resident" and not mine):
-        raise not_found("A delivery for this order")
-    courier = store.volunteer(db(), task["volunteer_id"]) if task.get("volunteer_id") else None
+    if task is None:
+        raise NotFound("A delivery for this order")
+    mine = task.get("resident_id") == who.id or who.relative(task.get("resident_id"))
+    if not (mine if who.role == "resident" else who.watches(task["dropoff"]["community_id"])):
+        raise NotFound("A delivery for this order")
+    courier = store.volunteer(u, task["volunteer_id"]) if task.get("volunteer_id") else None
     return {"order_id": order_id, "status": task["status"],
             "courier_name": courier["name"].split()[0] if courier and courier.get("name") else None,
             "assigned_at": task.get("assigned_at"), "picked_up_at": task.get("picked_up_at"),

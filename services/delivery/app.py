@@ -3,14 +3,14 @@ from linli import logs
 from linli.config import settings
 from linli.web import check_dependencies, create_app as base_app
 
-from . import store
+from . import bootstrap
 from .api import blp
 
 
 def create_app():
     logs.setup("delivery-web")
-    db = store.database()
-    store.prepare(db)
+    db = bootstrap.database()
+    bootstrap.prepare(db)
     app, api = base_app("delivery", title="Linli delivery",
                         readiness=lambda: check_dependencies(db, settings().amqp_url))
     api.register_blueprint(blp)

@@ -6,7 +6,7 @@ from marshmallow import validate, validates_schema
 
 from linli.schemas import PageArgs, PointSchema, QueryArgs, StrictSchema, fields, page_schema, phone
 
-from .domain import FAILURE_REASONS, TASK_STATES, VEHICLES, WELFARE_OUTCOMES
+from .rules.domain import FAILURE_REASONS, TASK_STATES, VEHICLES, WELFARE_OUTCOMES
 
 HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="a time of day as HH:MM")
 MONTH = validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")

@@ -1,15 +1,15 @@
 """Delivery's worker process: task events, and the dispatcher every few seconds."""
 from linli.consumer import Timer, run_worker
-from linli.unit import Units
 
-from . import dispatch, store
-from .handlers import HANDLERS
+from . import bootstrap
 
 
 def main() -> None:
-    db = store.database()
-    store.prepare(db)
-    run_worker("delivery", Units(db, "delivery"), HANDLERS, [Timer("dispatch", 2.0, lambda: dispatch.dispatch_round(db))])
+    db = bootstrap.database()
+    bootstrap.prepare(db)
+    units, cfg = bootstrap.units(db=db), bootstrap.settings()
+    run_worker("delivery", units, bootstrap.consumer_handlers(cfg),
+               [Timer("dispatch", bootstrap.DISPATCH_EVERY_SECONDS, lambda: bootstrap.dispatch_round(units, cfg))])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import io
 from datetime import timedelta
 
 from linli.ids import new_uuid, utcnow
-from services.delivery import domain, handlers
+from services.delivery import handlers
+from services.delivery.rules import domain
 
 from tests.integration.test_delivery_town import near_canteen, town  # noqa: F401  (fixture)
 

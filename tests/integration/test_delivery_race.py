@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from services.delivery import ladder
+from services.delivery.rules import ladder
 
 from tests.integration.test_delivery_town import near_canteen, town  # noqa: F401  (fixture)
 

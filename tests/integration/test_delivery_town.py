@@ -15,7 +15,7 @@ from linli.consumer import apply_once
 from linli.unit import Units
 from linli.events import make_envelope
 from linli.ids import utcnow
-from services.delivery import dispatch, handlers, store
+from services.delivery import bootstrap, handlers, store
 from services.delivery.app import create_app
 
 CANTEEN = {"lng": 121.5520, "lat": 31.1810}
@@ -29,14 +29,22 @@ def near_canteen(metres_east: float) -> dict:
 
 class Town:
     def __init__(self):
-        self.db = store.database()
+        self.db = bootstrap.database()
         self.app = create_app()
         self.http = self.app.test_client()
-        self.coordinator = self.login("acc_coord", "coordinator", "林主任")
+        # the town's committee watches over both of its communities
+        self.coordinator = self.login("acc_coord", "coordinator", "林主任", communities=("lianxi", "beicai"))
 
     @staticmethod
-    def login(account_id: str, role: str, name: str) -> dict:
-        return {"Authorization": f"Bearer {issue_access_token(account_id, role, name)}"}
+    def login(account_id: str, role: str, name: str, communities: tuple[str, ...] = ()) -> dict:
+        return {"Authorization": f"Bearer {issue_access_token(account_id, role, name, communities=communities)}"}
+
+    def read(self):
+        return bootstrap.units(db=self.db).read()
+
+    def dispatch(self, at=None) -> list:
+        """One dispatcher round, at `at` (an injected clock) or now."""
+        return bootstrap.dispatch_round(bootstrap.units(clock=(lambda: at) if at else utcnow, db=self.db))
 
     def call(self, method: str, path: str, who: dict, body: dict | None = None, expect: int | None = 200):
         response = self.http.open(f"/api/v1/delivery{path}", method=method, headers=who, json=body)
@@ -73,7 +81,7 @@ class Town:
             handlers.on_order_paid)
         if ready:
             self.ready(order_id)
-        return store.task_of_order(self.db, order_id)
+        return store.task_of_order(self.read(), order_id)
 
     def ready(self, order_id: str) -> None:
         self.event("orders.order.ready", {"order_id": order_id, "provider_id": "prv_1"}, handlers.on_order_ready)
@@ -82,7 +90,7 @@ class Town:
         return self.call("GET", "/offers", who)["items"]
 
     def task(self, task_id: str) -> dict:
-        return store.task(self.db, task_id)
+        return store.task(self.read(), task_id)
 
     def events(self, event_type: str) -> list[dict]:
         return [e["envelope"]["data"] for e in self.db.outbox.find({"type": event_type}).sort("seq", 1)]
@@ -116,7 +124,7 @@ def test_a_round_assigns_tasks_exactly_rather_than_each_to_its_nearest(town):
     middle_id, _ = town.volunteer("middle", near_canteen(300))
     first = town.order(starts_in=timedelta(minutes=20), ready=False, home=near_canteen(600))
     second = town.order(starts_in=timedelta(minutes=20), ready=False, home=near_canteen(-1500))
-    steps = dispatch.dispatch_round(town.db)
+    steps = town.dispatch()
     holders = {s.tasks[0]["_id"]: s.offers[0][0].id for s in steps}
     assert holders == {first["_id"]: middle_id, second["_id"]: west_id}
 
@@ -128,17 +136,17 @@ def test_the_offer_ladder_climbs_to_the_coordinators_board_on_an_injected_clock(
 
     # one at a time: v0 lets it lapse, v1 says no, v2 lets it lapse
     assert [o["task_id"] for o in town.offers(vols[0][1])] == [task["_id"]]
-    dispatch.dispatch_round(town.db, t0 + timedelta(seconds=91))
+    town.dispatch(t0 + timedelta(seconds=91))
     assert town.offers(vols[0][1]) == []
     [offer] = town.offers(vols[1][1])
     town.call("POST", f"/offers/{offer['id']}/decline", vols[1][1])
     assert len(town.offers(vols[2][1])) == 1
-    dispatch.dispatch_round(town.db, t0 + timedelta(seconds=200))
+    town.dispatch(t0 + timedelta(seconds=200))
 
     # then everyone nearby who has not passed it by, at once
     called = [town.offers(who) for _, who in vols]
     assert [len(c) for c in called] == [0, 0, 0, 1, 1] and called[3][0]["mode"] == "broadcast"
-    dispatch.dispatch_round(town.db, t0 + timedelta(seconds=300))
+    town.dispatch(t0 + timedelta(seconds=300))
 
     # nobody took it: the coordinator's board, where a person assigns by hand
     assert town.task(task["_id"])["status"] == "escalated"
@@ -186,7 +194,7 @@ def test_two_meals_from_one_kitchen_to_one_community_go_as_one_trip(town):
     far_home, near_home = near_canteen(1500), near_canteen(400)
     first = town.order(starts_in=timedelta(minutes=20), ready=False, home=far_home)
     second = town.order(starts_in=timedelta(minutes=20), ready=False, resident="res_2", home=near_home)
-    dispatch.dispatch_round(town.db)
+    town.dispatch()
 
     [offer] = town.offers(roomy)
     assert offer["task_ids"] == [second["_id"], first["_id"]]  # the nearer door first
@@ -202,7 +210,7 @@ def test_two_meals_from_one_kitchen_to_one_community_go_as_one_trip(town):
 def test_a_declined_trip_puts_every_meal_back_on_the_ladder(town):
     roomy_id, roomy = town.volunteer("roomy", near_canteen(100), max_tasks=2)
     tasks = [town.order(starts_in=timedelta(minutes=20), ready=False) for _ in range(2)]
-    dispatch.dispatch_round(town.db)
+    town.dispatch()
     [offer] = town.offers(roomy)
     town.call("POST", f"/offers/{offer['id']}/decline", roomy)
     for task in tasks:
@@ -214,13 +222,22 @@ def test_cancelling_one_meal_of_an_offered_trip_puts_the_other_back_on_offer_at_
     _, roomy = town.volunteer("roomy", near_canteen(100), max_tasks=2)
     first = town.order(starts_in=timedelta(minutes=20), ready=False, home=near_canteen(1500))
     second = town.order(starts_in=timedelta(minutes=20), ready=False, resident="res_2", home=near_canteen(400))
-    dispatch.dispatch_round(town.db)
+    town.dispatch()
     [trip] = town.offers(roomy)
     assert len(trip["task_ids"]) == 2
     town.event("orders.order.cancelled", {"order_id": second["order_id"], "reason": "changed my mind",
                                           "by_role": "resident", "reservation_held": True}, handlers.on_order_cancelled)
     assert town.task(second["_id"])["status"] == "cancelled"
     assert town.task(first["_id"])["status"] == "waiting" and town.task(first["_id"])["offer"] is None
-    dispatch.dispatch_round(town.db)  # the next round, seconds later, not when the trip's offer would lapse
+    town.dispatch()  # the next round, seconds later, not when the trip's offer would lapse
     [alone] = town.offers(roomy)
     assert alone["task_ids"] == [first["_id"]]
+
+
+def test_registering_twice_is_refused_and_keeps_one_profile(town):
+    volunteer_id, who = town.volunteer("v", near_canteen(100), verified=False)
+    again = town.call("POST", "/volunteers", who, {"name": "v again", "phone": "138 0000 0000",
+                                                   "community_ids": ["lianxi"], "vehicle": "foot"}, expect=409)
+    assert "already" in again["error"]["message"]
+    assert town.call("GET", "/volunteers/me", who)["id"] == volunteer_id
+    assert town.db.volunteers.count_documents({"account_id": "acc_v"}) == 1

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from services.delivery.assignment import assign, local
+from services.delivery.rules.assignment import assign, local
 
 
 def _brute_force(cost, allowed):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.delivery import costs
+from services.delivery.rules import costs
 
 CANTEEN = (121.5520, 31.1810)
 HOME = (121.5588, 31.1765)

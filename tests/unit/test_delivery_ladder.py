@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from services.delivery import costs, ladder
-from services.delivery.dispatch import plan
+from services.delivery.rules import costs, ladder
+from services.delivery.handlers.dispatch import plan
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
 CANTEEN = {"lng": 121.5520, "lat": 31.1810}

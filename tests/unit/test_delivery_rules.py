@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from services.delivery import domain, hours
+from services.delivery.rules import domain, hours
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)  # a Tuesday, 11:00 in Shanghai
 
@@ -38,15 +38,20 @@ def test_minutes_run_from_acceptance_to_hand_over_and_are_capped():
     assert domain.served_minutes(NOW, NOW + timedelta(hours=9)) == domain.MAX_CREDITED_MINUTES
 
 
+def _trip(task_id: str) -> dict:
+    return {"_id": task_id, "dropoff": {"community_id": "lianxi", "building": "12"}}
+
+
 def test_an_entry_is_dated_in_local_time_and_months_add_up():
     late = datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)  # already 1 December in Shanghai
-    entry = hours.entry({"_id": "t1"}, "v1", 30, late)
+    entry = hours.entry(_trip("t1"), "v1", 30, late)
     assert (entry["date"], entry["month"], entry["_id"]) == ("2026-12-01", "2026-12", "hrs:t1")
-    entries = [entry, hours.entry({"_id": "t2"}, "v1", 12, late), hours.entry({"_id": "t3"}, "v2", 40, late)]
+    assert entry["community_id"] == "lianxi", "minutes belong to the community served: its coordinator sees them"
+    entries = [entry, hours.entry(_trip("t2"), "v1", 12, late), hours.entry(_trip("t3"), "v2", 40, late)]
     assert hours.month_totals(entries) == {"v1": {"volunteer_id": "v1", "minutes": 42, "tasks": 2},
                                            "v2": {"volunteer_id": "v2", "minutes": 40, "tasks": 1}}
 
 
 def test_the_csv_names_volunteers_as_the_committee_knows_them():
-    text = hours.csv_text([hours.entry({"_id": "t1"}, "v1", 30, NOW)], {"v1": "小张 Xiao Zhang"})
+    text = hours.csv_text([hours.entry(_trip("t1"), "v1", 30, NOW)], {"v1": "小张 Xiao Zhang"})
     assert text.splitlines() == ["volunteer,date,task,minutes", "小张 Xiao Zhang,2026-11-24,t1,30"]

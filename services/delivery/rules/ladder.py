@@ -14,6 +14,8 @@ BROADCAST = "broadcast"
 ESCALATE = "escalate"
 
 SINGLE_OFFERS = 3
+# How long a volunteer has to answer an offer (LINLI_OFFER_TIMEOUT_SECONDS; the bootstrap reads it).
+OFFER_TIMEOUT = timedelta(seconds=90)
 BROADCAST_REACH_M = 3_000.0
 BROADCAST_MAX_VOLUNTEERS = 20
 # Dispatch starts this long before the planned pickup even if the provider has not said "ready":

@@ -4,7 +4,8 @@ it ends lapsed offers, then moves every task nobody holds one rung along the off
 Single offers of a round are planned together: tasks that can travel together are batched
 (batching.py), then one exact assignment of trips to volunteers (costs.py, assignment.py), so
 two trips never chase the same volunteer. Each offer records its cost terms: why this
-volunteer. `now` is a parameter throughout so that tests can walk the ladder in seconds.
+volunteer. Read -> decide without I/O (`plan`) -> write (`carry_out`); the unit's `now` is the
+round's instant, so that tests walk the ladder in seconds on an injected clock.
 """
 from __future__ import annotations
 
@@ -12,15 +13,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pymongo.client_session import ClientSession
-from pymongo.database import Database
-
 from linli import logs
-from linli.config import settings
-from linli.db import in_transaction
-from linli.ids import iso, new_id, utcnow
+from linli.ids import iso, new_id
+from linli.unit import Unit, Units
 
-from . import assignment, batching, costs, domain, ladder, store
+from .. import store
+from ..rules import assignment, batching, costs, domain, ladder
 
 log = logging.getLogger("delivery.dispatch")
 
@@ -57,15 +55,14 @@ def job(tasks: list[dict]) -> tuple[costs.Job, list[dict]]:
         passed_over=frozenset(v for t in ordered for v in t.get("passed_over") or ())), ordered
 
 
-def volunteer_views(db: Database, tasks: list[dict], now: datetime,
-                    session: ClientSession | None = None) -> list[costs.VolunteerView]:
+def volunteer_views(u: Unit, tasks: list[dict]) -> list[costs.VolunteerView]:
     """Everyone who could take one of `tasks` now, with their room, today's count and the residents they know."""
-    docs = store.available_volunteers(db, sorted({t["dropoff"]["community_id"] for t in tasks}), session)
-    docs = [d for d in docs if domain.on_shift(d.get("shifts") or [], now)]
+    docs = store.available_volunteers(u, sorted({t["dropoff"]["community_id"] for t in tasks}))
+    docs = [d for d in docs if domain.on_shift(d.get("shifts") or [], u.now)]
     ids = [d["_id"] for d in docs]
-    pending = store.pending_offer_counts(db, ids, session)
-    done = store.delivered_since(db, ids, domain.local_day_start(now), session)
-    served = store.residents_served(db, ids, sorted({t["resident_id"] for t in tasks if t.get("resident_id")}), session)
+    pending = store.pending_offer_counts(u, ids)
+    done = store.delivered_since(u, ids, domain.local_day_start(u.now))
+    served = store.residents_served(u, ids, sorted({t["resident_id"] for t in tasks if t.get("resident_id")}))
     return [costs.VolunteerView(
         id=d["_id"], location=tuple(d["location"]["coordinates"]), vehicle=d["vehicle"],
         community_ids=frozenset(d["community_ids"]),
@@ -108,17 +105,19 @@ def plan(tasks: list[dict], volunteers: list[costs.VolunteerView], now: datetime
     return steps
 
 
-def carry_out(db: Database, session: ClientSession, step: Step, now: datetime) -> bool:
+def carry_out(u: Unit, step: Step, offer_timeout: timedelta = ladder.OFFER_TIMEOUT) -> bool:
     """Writes one step: the tasks' conditional moves, the offers and their events. False if a task moved on."""
+    now = u.now
     if step.rung == ladder.ESCALATE:
         [task] = step.tasks
-        if not store.escalate(db, session, task, step.why, now):
+        if not store.escalate(u, task, step.why):
             return False
-        store.emit(db, session, task["_id"], "delivery.task.escalated",
-                   {"task_id": task["_id"], "order_id": task["order_id"], "reason": step.why,
-                    "community_id": task["dropoff"]["community_id"], "slot_end": iso(task["slot_end"])})
+        u.emit("delivery.task.escalated",
+               {"task_id": task["_id"], "order_id": task["order_id"], "reason": step.why,
+                "community_id": task["dropoff"]["community_id"], "slot_end": iso(task["slot_end"])},
+               f"task:{task['_id']}")
         return True
-    round_id, expires_at = new_id("rnd"), now + timedelta(seconds=settings().offer_timeout_seconds)
+    round_id, expires_at = new_id("rnd"), now + offer_timeout
     task_ids = [t["_id"] for t in step.tasks]
     offers = [{"_id": new_id("off"), "task_id": task_ids[0], "task_ids": task_ids,
                "order_ids": [t["order_id"] for t in step.tasks], "order_id": step.tasks[0]["order_id"],
@@ -128,57 +127,64 @@ def carry_out(db: Database, session: ClientSession, step: Step, now: datetime) -
     summary = {"round": round_id, "mode": step.rung, "expires_at": expires_at, "task_ids": task_ids,
                "volunteer_ids": [o["volunteer_id"] for o in offers]}
     for n, task in enumerate(step.tasks):
-        if not store.put_on_offer(db, session, task, summary, ladder.climbed(task, step.rung)):
+        if not store.put_on_offer(u, task, summary, ladder.climbed(task, step.rung)):
             if n:
                 raise TaskMovedOn(task["_id"])
             return False
-    store.insert_offers(db, session, offers)
+    store.insert_offers(u, offers)
     for task in step.tasks:
         for offer in offers:
-            store.emit(db, session, task["_id"], "delivery.task.offered", {
+            u.emit("delivery.task.offered", {
                 "task_id": task["_id"], "order_id": task["order_id"], "offer_id": offer["_id"], "mode": step.rung,
                 "volunteer_id": offer["volunteer_id"], "expires_at": iso(expires_at),
-                "distance_m": offer["distance_m"], "batch_size": len(task_ids)})
+                "distance_m": offer["distance_m"], "batch_size": len(task_ids)}, f"task:{task['_id']}")
     return True
 
 
-def end_round(db: Database, session: ClientSession, task: dict, passed_over: list[str]) -> bool:
+def end_round(u: Unit, task: dict, passed_over: list[str]) -> bool:
     """Nobody took the task's offers: back to the ladder, without the volunteers who passed it by."""
-    return store.end_round(db, session, task, passed_over, "ready" if task.get("meal_ready") else "waiting")
+    return store.end_round(u, task, passed_over)
 
 
-def lapse(db: Database, session: ClientSession, task: dict, now: datetime) -> bool:
-    store.close_round(db, session, task["offer"]["round"], "expired", now)
-    return end_round(db, session, task, task["offer"]["volunteer_ids"])
+def lapse(u: Unit, task: dict) -> bool:
+    store.close_round(u, task["offer"]["round"], "expired")
+    return end_round(u, task, task["offer"]["volunteer_ids"])
 
 
-def dispatch_task(db: Database, session: ClientSession, task_id: str, now: datetime) -> Step | None:
+def dispatch_task(u: Unit, task_id: str, offer_timeout: timedelta = ladder.OFFER_TIMEOUT) -> Step | None:
     """One task, inside the caller's transaction: when its meal turns ready or its offer is declined."""
-    task = store.task(db, task_id, session)
-    if task is None or task.get("offer") is not None or not ladder.is_candidate(task, now):
+    task = store.task(u, task_id)
+    if task is None or task.get("offer") is not None or not ladder.is_candidate(task, u.now):
         return None
-    steps = plan([task], volunteer_views(db, [task], now, session), now)
+    steps = plan([task], volunteer_views(u, [task]), u.now)
     for step in steps:
-        carry_out(db, session, step, now)
+        carry_out(u, step, offer_timeout)
     return steps[0] if steps else None
 
 
-def _commit(db: Database, step: Step, now: datetime) -> bool:
+def _commit(units: Units, now: datetime, step: Step, offer_timeout: timedelta) -> bool:
     try:
-        return in_transaction(db, lambda s: carry_out(db, s, step, now))
+        return units.run(lambda u: carry_out(_at(u, now), step, offer_timeout))
     except TaskMovedOn:
         return False  # the rest of the batch goes round again next time
 
 
-def dispatch_round(db: Database, now: datetime | None = None) -> list[Step]:
+def _at(u: Unit, now: datetime) -> Unit:
+    """The round's instant for every transaction of the round."""
+    return Unit(u.db, u.session, now, u.source)
+
+
+def dispatch_round(units: Units, offer_timeout: timedelta = ladder.OFFER_TIMEOUT) -> list[Step]:
     """Ends lapsed offers, then plans every open task at once; each step commits on its own."""
-    now = now or utcnow()
-    for task in store.lapsed_offers(db, now):
-        in_transaction(db, lambda s, t=task: lapse(db, s, t, now))
-    tasks = [t for t in store.candidate_tasks(db, now + ladder.LEAD_TIME) if ladder.is_candidate(t, now)]
+    reader = units.read()
+    now = reader.now
+    for task in store.lapsed_offers(reader):
+        units.run(lambda u, t=task: lapse(_at(u, now), t))
+    tasks = [t for t in store.candidate_tasks(reader, now + ladder.LEAD_TIME) if ladder.is_candidate(t, now)]
     if not tasks:
         return []
-    done = [step for step in plan(tasks, volunteer_views(db, tasks, now), now) if _commit(db, step, now)]
+    done = [step for step in plan(tasks, volunteer_views(reader, tasks), now)
+            if _commit(units, now, step, offer_timeout)]
     if done:
         logs.log(log, logging.INFO, "dispatch round", offers=sum(len(s.offers) for s in done),
                  batched=sum(len(s.tasks) for s in done if len(s.tasks) > 1),

@@ -20,7 +20,8 @@ def entry(task: dict, volunteer_id: str, minutes: int, at: datetime, kind: str =
     day = domain.local_date(at)
     trip = len(task.get("attempts") or [])
     return {"_id": f"hrs:{task['_id']}" + (f":{trip + 1}" if trip else ""), "volunteer_id": volunteer_id,
-            "task_id": task["_id"], "kind": kind, "date": day, "month": day[:7], "minutes": minutes,
+            "task_id": task["_id"], "community_id": task["dropoff"]["community_id"], "kind": kind, "date": day,
+            "month": day[:7], "minutes": minutes,
             "credited_minutes": minutes, "at": at, "corrections": []}
 
 
