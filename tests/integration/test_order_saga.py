@@ -400,3 +400,60 @@ def test_a_radius_listing_takes_orders_only_from_addresses_within_its_radius(cli
     assert "within 2.0 km of it; yours is 4.8 km away" in str(refused.value.details["address.location"])
     near = {**body, "address": {**body["address"], "location": {"lng": 121.56, "lat": 31.18}}}
     assert kit.place(kit.RESIDENT, near, listing)["status"] == "placed"
+
+
+def test_a_coordinator_reads_only_the_ledger_lines_of_its_own_communities_and_an_admin_reads_all(client):
+    from linli.auth import Principal
+
+    admin = Principal(id="acc_admin", role="admin", name="Admin")
+    here = kit.placed_and_reserved(who=kit.ELDER, tiers=kit.TIERS)
+    there = kit.placed_and_reserved(who=kit.ELDER, tiers=kit.TIERS, quantity=2, community="pengfei")
+    for order in (here, there):
+        payment = client.post(f"/api/v1/orders/{order['_id']}/pay", headers=kit.token(kit.ELDER)).get_json()
+        paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    assert kit.deliver_notifications(client) == [200, 200]
+    month = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+    def statement(who, fmt=""):
+        return client.get(f"/api/v1/payments/statements?party=town&month={month}{fmt}", headers=kit.token(who))
+
+    lianxi, pengfei, everything = (statement(who).get_json() for who in (kit.COORDINATOR, kit.ELSEWHERE, admin))
+    assert ([x["order_id"] for x in lianxi["lines"]], lianxi["total_fen"], lianxi["orders"]) == ([here["_id"]], 700, 1)
+    assert ([x["order_id"] for x in pengfei["lines"]], pengfei["total_fen"]) == ([there["_id"]], 1400)
+    assert sorted(x["order_id"] for x in everything["lines"]) == sorted([here["_id"], there["_id"]])
+    assert everything["total_fen"] == 2100 and everything["orders"] == 2
+    spreadsheet = statement(kit.COORDINATOR, "&format=csv").get_data(as_text=True)
+    assert here["_id"] in spreadsheet and there["_id"] not in spreadsheet
+    assert spreadsheet.strip().splitlines()[-1] == "total,,7.00,,"
+    assert statement(kit.RESIDENT).status_code == 403
+
+
+def test_every_event_orders_emits_is_produced_here_and_matches_its_contract(client):
+    from linli.contracts.orders import EVENTS
+
+    # paid, accepted, ready, out, failed at the door, sent out again, delivered
+    meal = kit.placed_and_reserved()
+    _on_its_way(client, meal)
+    _delivery_fails(meal)
+    client.post(f"/api/v1/orders/{meal['_id']}/redeliver", json={"reason": "room 302"},
+                headers=kit.token(kit.COORDINATOR))
+    second = kit.task_event(meal["_id"], volunteer="vol_2")
+    kit.event("delivery.task.picked_up", second, saga.on_task_picked_up)
+    kit.event("delivery.task.delivered", {**second, "minutes": 9}, saga.on_task_delivered)
+    # declined by the provider and refunded
+    declined = kit.placed_and_reserved()
+    _pay_and_notify(client, declined)
+    client.post(f"/api/v1/orders/{declined['_id']}/decline", json={"reason": "closed"}, headers=kit.token(kit.PROVIDER))
+    assert _submit_refunds() == 1 and kit.deliver_notifications(client) == [200]
+    # nobody answers a free order in time
+    free = kit.placed_and_reserved(price_fen=0)
+    assert saga.fire_due_deadlines(kit.later(minutes=31)) == [(free["_id"], "provider_answer")]
+
+    db = store.database()
+    emitted = {}
+    for entry in db.outbox.find({"envelope.source": "orders"}):
+        emitted.setdefault(entry["type"], []).append(entry["envelope"]["data"])
+    assert set(emitted) == set(EVENTS), f"not produced by this scenario: {sorted(set(EVENTS) - set(emitted))}"
+    for event_type, payloads in emitted.items():
+        for data in payloads:
+            assert EVENTS[event_type]().validate(data) == {}, (event_type, data)

@@ -47,7 +47,7 @@ def _check_faults(faults: list[str]) -> list[str]:
     return faults
 
 
-# -- the provider's API (what services.orders.payments calls) ----------------------------------
+# -- the provider's API (what services.orders.adapters.payments calls) ----------------------------------
 
 def create_payment(mchid: str, out_trade_no: str, amount_fen: int, description: str, notify_url: str,
                    faults: list[str] | None = None) -> dict:

@@ -89,4 +89,5 @@ def auto_complete_words(category: str) -> str:
 
 def retry_after(failures: int) -> timedelta:
     """How long a deadline that failed to fire `failures` times waits before the next try."""
-    return min(RETRY_FIRST * (2 ** max(failures - 1, 0)), RETRY_CAP)
+    doublings = min(max(failures - 1, 0), 16)  # the cap is reached long before; no overflow however many
+    return min(RETRY_FIRST * 2 ** doublings, RETRY_CAP)
