@@ -178,15 +178,20 @@ def fire_due_deadlines(units: Units, provider: PaymentProvider | None = None) ->
     for due in store.due_deadlines(units.db, now):
         try:
             kind = units.run(lambda u: fire_deadline(u, due["_id"]))
-            if kind is None:
-                continue
-            fired.append((due["_id"], kind))
-            if kind == "payment_expiry" and provider is not None and (due.get("payment") or {}).get("id"):
-                # close the cashier so nobody pays for an order that is gone; a payment that slipped in is refunded
-                provider.close(due["payment"]["id"])
         except Exception as error:  # noqa: BLE001 - one broken order must not stop the others
             failures = store.deadline_failed(units.db, due["_id"], due["deadline"], repr(error), now)
             logs.log(log, logging.ERROR, "deadline could not be fired; tried again later", order_id=due["_id"],
                      kind=due["deadline"].get("kind"), failures=failures, error=repr(error))
             fired.failed.append((due["_id"], due["deadline"].get("kind")))
+            continue
+        if kind is None:
+            continue
+        fired.append((due["_id"], kind))
+        if kind == "payment_expiry" and provider is not None and (due.get("payment") or {}).get("id"):
+            # close the cashier so nobody pays for an order that is gone; a payment that slipped in is refunded
+            try:
+                provider.close(due["payment"]["id"])
+            except Exception as error:  # noqa: BLE001 - the order is cancelled either way
+                logs.log(log, logging.WARNING, "cashier not closed; a late payment will be refunded",
+                         order_id=due["_id"], error=repr(error))
     return fired

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from linli.contracts.orders import EVENTS, MISSED_DEADLINE_KINDS
-from linli.ids import utcnow
 from services.orders import commands, saga, store
 from services.orders.rules import deadlines
 from tests.integration import orders_kit as kit
