@@ -3,6 +3,10 @@ from marshmallow import fields, validate
 
 from .common import Data, OrderRef, Point
 
+# The deadlines whose passing alerts the coordinator (orders.order.deadline_missed). Orders' deadline
+# rules import this list, so the watcher can fire no kind this contract refuses.
+MISSED_DEADLINE_KINDS = ("provider_answer", "ready_by", "remake_by")
+
 
 class OrderPlaced(Data):
     order_id = fields.String(required=True)
@@ -97,7 +101,7 @@ class OrderRefunded(OrderRef):
 
 
 class DeadlineMissed(OrderRef):
-    kind = fields.String(required=True, validate=validate.OneOf(["provider_answer", "ready_by"]))
+    kind = fields.String(required=True, validate=validate.OneOf(MISSED_DEADLINE_KINDS))
     due_at = fields.String(required=True)
     provider_id = fields.String(required=True)
     community_id = fields.String(required=True)

@@ -6,7 +6,13 @@ from marshmallow import validate
 
 from linli.schemas import PageArgs, PointSchema, QueryArgs, StrictSchema, fields, page_schema, phone
 
-from .domain import STATES
+from .rules.moves import STATES
+
+# what an id looks like (new_id: a prefix, "_" and hex; seeded ids: letters, digits, "_" and "-"): nothing
+# that could add a path or a parameter to the internal URL it goes into
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\Z"
+ID_WORDS = "an id: letters, digits, - and _ only"
+ID = validate.Regexp(ID_PATTERN, error=ID_WORDS)
 
 
 class EmergencyContactIn(StrictSchema):
@@ -27,13 +33,13 @@ class AddressIn(StrictSchema):
 
 
 class OrderIn(StrictSchema):
-    listing_id = fields.String(required=True, validate=validate.Length(1, 64))
+    listing_id = fields.String(required=True, validate=ID)
     quantity = fields.Integer(required=True, validate=validate.Range(1, 100))
     slot_date = fields.Date(required=True)
     slot = fields.String(required=True, validate=validate.Length(1, 40))
     address = fields.Nested(AddressIn, required=True)
     notes = fields.String(load_default="", validate=validate.Length(0, 500))
-    for_resident_id = fields.String(validate=validate.Length(1, 64), metadata={
+    for_resident_id = fields.String(validate=ID, metadata={
         "description": "order for an elder whose family link is approved, or, as a coordinator, for a resident of "
                        "your communities; the order records who placed it"})
 

@@ -1,20 +1,24 @@
-"""Orders' MongoDB access (database `<namespace>_orders`)."""
+"""Every database call of orders (database `<namespace>_orders`), each named for its question or
+its change. Writes take the Unit of the transaction they belong to; reads outside one take the
+database."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from linli import db as dbmod
 from linli import outbox
-from linli.web import ensure_idempotency_index
+from linli.auth import Principal
+from linli.clock import local_today
+from linli.unit import Unit
 
-from . import domain
+from .rules import deadlines, moves
 
 SERVICE = "orders"
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # a listing that names none
 
 
 def database() -> Database:
@@ -23,7 +27,6 @@ def database() -> Database:
 
 def prepare(db: Database) -> None:
     outbox.ensure_indexes(db)
-    ensure_idempotency_index(db)
     db.orders.create_index([("resident_id", ASCENDING), ("created_at", DESCENDING)])
     db.orders.create_index([("provider.owner_id", ASCENDING), ("created_at", DESCENDING)])
     db.orders.create_index([("status", ASCENDING)])
@@ -34,51 +37,151 @@ def prepare(db: Database) -> None:
     db.payment_nonces.create_index("seen_at", expireAfterSeconds=3600)
 
 
-def apply_move(db: Database, session: ClientSession, order: dict, action: str, role: str, actor: str | None,
-               reason: str, now: datetime, extra: dict | None = None, expect: dict | None = None) -> dict:
+def emit(u: Unit, order_id: str, event_type: str, data: dict) -> None:
+    """An event of this order, in the outbox of the unit's transaction."""
+    u.emit(event_type, data, aggregate=f"order:{order_id}")
+
+
+# -- orders: who sees which --------------------------------------------------------------------
+
+def visible_to(who: Principal) -> dict | None:
+    """The orders a person may see, as a filter (None: none at all)."""
+    if who.role == "resident":
+        return {"$or": [{"resident_id": who.id}, {"ordered_by.id": who.id}]}
+    if who.role == "provider":
+        return {"provider.owner_id": who.id}
+    if who.is_staff:
+        return who.scope_filter("address.community_id")
+    return None
+
+
+def visible_order(u: Unit, query: dict, order_id: str) -> dict | None:
+    """The order if it matches `query` (visible_to); read in the unit's transaction when it has one."""
+    return u.db.orders.find_one({"_id": order_id, **query}, session=u.session)
+
+
+def orders_page(db: Database, query: dict, page: int, per_page: int) -> tuple[list[dict], int]:
+    """One page of the orders matching `query`, newest first, and how many match in all."""
+    total = db.orders.count_documents(query)
+    docs = list(db.orders.find(query).sort([("created_at", -1), ("_id", 1)]).skip((page - 1) * per_page)
+                .limit(per_page))
+    return docs, total
+
+
+def order(u: Unit, order_id: str) -> dict | None:
+    return u.db.orders.find_one({"_id": order_id}, session=u.session)
+
+
+def order_now(db: Database, order_id: str) -> dict | None:
+    """The order as committed (after a change made field by field)."""
+    return db.orders.find_one({"_id": order_id})
+
+
+# -- orders: changes ---------------------------------------------------------------------------
+
+def add_order(u: Unit, doc: dict) -> None:
+    u.db.orders.insert_one(doc, session=u.session)
+
+
+def apply_move(u: Unit, order: dict, action: str, role: str, actor: str | None, reason: str,
+               extra: dict | None = None, expect: dict | None = None) -> dict:
     """Moves the order by one transition with a conditional update (on its state, and on `expect`
     when given); returns the order as it now is."""
-    target = domain.next_state(order["status"], action, role, order["listing"]["fulfilment"])
-    entry = domain.timeline_entry(order["status"], target, role, actor, now, reason)
-    deadline = domain.deadline_after(target, {**order, **(extra or {})}, now)
+    target = moves.next_state(order["status"], action, role, order["listing"]["fulfilment"])
+    entry = moves.timeline_entry(order["status"], target, role, actor, u.now, reason)
+    deadline = deadlines.deadline_after(target, {**order, **(extra or {})}, u.now)
     extra = {**(extra or {}), "deadline": deadline}
-    result = db.orders.update_one(
+    result = u.db.orders.update_one(
         {"_id": order["_id"], "status": order["status"], **(expect or {})},
-        {"$set": {"status": target, "updated_at": now, **extra}, "$push": {"timeline": entry}},
-        session=session,
+        {"$set": {"status": target, "updated_at": u.now, **extra}, "$push": {"timeline": entry}},
+        session=u.session,
     )
     if result.modified_count != 1:
-        current = db.orders.find_one({"_id": order["_id"]}, {"status": 1}, session=session)
-        raise domain.IllegalTransition(action, current["status"] if current else "missing")
+        current = u.db.orders.find_one({"_id": order["_id"]}, {"status": 1}, session=u.session)
+        raise moves.refusal(action, current["status"] if current else "missing")
     return {**order, **extra, "status": target, "timeline": order.get("timeline", []) + [entry]}
 
 
-def note(db: Database, session: ClientSession, order: dict, role: str, actor: str | None, reason: str,
-         now: datetime, extra: dict | None = None, expect: dict | None = None) -> bool:
+def note(u: Unit, order: dict, role: str, actor: str | None, reason: str, extra: dict | None = None,
+         expect: dict | None = None) -> bool:
     """A timeline entry that is not a transition (a refund, an escalation): from and to are the same state.
     With `expect`, only while the order still matches it; False when it no longer did."""
-    return db.orders.update_one({"_id": order["_id"], **(expect or {})},
-                                {"$push": {"timeline": domain.timeline_entry(order["status"], order["status"], role,
-                                                                             actor, now, reason)},
-                                 "$set": {"updated_at": now, **(extra or {})}}, session=session).modified_count == 1
+    entry = moves.timeline_entry(order["status"], order["status"], role, actor, u.now, reason)
+    return u.db.orders.update_one({"_id": order["_id"], **(expect or {})},
+                                  {"$push": {"timeline": entry}, "$set": {"updated_at": u.now, **(extra or {})}},
+                                  session=u.session).modified_count == 1
 
 
-def add_ledger(db: Database, session: ClientSession, order: dict, entries: list[tuple[str, int]], kind: str,
-               now: datetime, ref: str) -> None:
-    """Funder-ledger lines; `ref` (a payment or refund id) makes each line unique, so a retry writes nothing twice."""
-    from linli.clock import local_today
-
-    month = local_today(now, order["listing"].get("timezone") or "Asia/Shanghai").strftime("%Y-%m")
-    for party, fen in entries:
-        # a failed insert would abort the whole transaction, so look first
-        if db.ledger.find_one({"_id": f"{ref}:{party}"}, {"_id": 1}, session=session) is None:
-            db.ledger.insert_one({"_id": f"{ref}:{party}", "order_id": order["_id"], "party": party,
-                                  "amount_fen": fen, "kind": kind, "month": month, "at": now,
-                                  "listing_title": order["listing"]["title"]}, session=session)
+def record_escalation(u: Unit, order_id: str, kind: str) -> None:
+    u.db.orders.update_one({"_id": order_id}, {"$push": {"escalations": {"kind": kind, "at": u.now}}},
+                           session=u.session)
 
 
-def emit(db: Database, session: ClientSession, order_id: str, event_type: str, data: dict) -> None:
-    outbox.add(db, session, source="orders", event_type=event_type, data=data, aggregate=f"order:{order_id}")
+def set_courier(u: Unit, order_id: str, courier: dict) -> None:
+    u.db.orders.update_one({"_id": order_id}, {"$set": {"courier": courier}}, session=u.session)
+
+
+def start_payment_attempt(u: Unit, order_id: str, payment: dict, attempt: int) -> None:
+    """Records a new payment and makes it the order's current one (once, however often retried)."""
+    if u.db.payments.find_one({"_id": payment["_id"]}, session=u.session) is None:
+        u.db.payments.insert_one(payment, session=u.session)
+        u.db.orders.update_one({"_id": order_id}, {"$set": {
+            "payment_attempts": attempt, "payment": {"id": payment["_id"], "status": "pending"}}},
+            session=u.session)
+
+
+# -- deadlines -------------------------------------------------------------------------------
+
+def due_deadlines(db: Database, now: datetime, limit: int = 200) -> list[dict]:
+    """Orders whose deadline is due, leaving out those waiting to retry a firing that failed."""
+    return list(db.orders.find({"deadline.due_at": {"$lte": now},
+                                "$or": [{"deadline.retry_at": None}, {"deadline.retry_at": {"$lte": now}}]},
+                               {"_id": 1, "payment": 1, "deadline": 1}).limit(limit))
+
+
+def deadline_failed(db: Database, order_id: str, deadline: dict, error: str, now: datetime) -> int:
+    """Counts a failed firing on the deadline itself and sets when to try again; returns the count."""
+    failures = (deadline.get("failures") or 0) + 1
+    db.orders.update_one({"_id": order_id, "deadline.kind": deadline["kind"], "deadline.due_at": deadline["due_at"]},
+                         {"$set": {"deadline.failures": failures, "deadline.last_error": error[:500],
+                                   "deadline.retry_at": now + deadlines.retry_after(failures)}})
+    return failures
+
+
+# -- payments --------------------------------------------------------------------------------
+
+def pending_payment(db: Database, order_id: str) -> dict | None:
+    return db.payments.find_one({"order_id": order_id, "status": "pending"})
+
+
+def payment(db: Database, payment_id: str) -> dict | None:
+    return db.payments.find_one({"_id": payment_id})
+
+
+def set_provider_ref(db: Database, payment_id: str, provider_ref: str) -> None:
+    db.payments.update_one({"_id": payment_id}, {"$set": {"provider_ref": provider_ref}})
+
+
+def mark_payment_failed(u: Unit, payment_id: str) -> bool:
+    """False when the payment was no longer pending."""
+    return u.db.payments.update_one({"_id": payment_id, "status": "pending"},
+                                    {"$set": {"status": "failed", "failed_at": u.now}},
+                                    session=u.session).modified_count == 1
+
+
+def mark_payment_succeeded(u: Unit, payment_id: str) -> bool:
+    """False when the success was heard before."""
+    return u.db.payments.update_one({"_id": payment_id, "status": {"$in": ["pending", "failed"]}},
+                                    {"$set": {"status": "succeeded", "succeeded_at": u.now}},
+                                    session=u.session).modified_count == 1
+
+
+def succeeded_payment(u: Unit, order_id: str) -> dict | None:
+    return u.db.payments.find_one({"order_id": order_id, "status": "succeeded"}, session=u.session)
+
+
+def stale_pending_payments(db: Database, older_than: datetime, limit: int = 100) -> list[dict]:
+    return list(db.payments.find({"status": "pending", "created_at": {"$lte": older_than}}).limit(limit))
 
 
 def remember_nonce(db: Database, nonce: str, now: datetime) -> bool:
@@ -88,3 +191,63 @@ def remember_nonce(db: Database, nonce: str, now: datetime) -> bool:
         return True
     except DuplicateKeyError:
         return False
+
+
+# -- refunds ---------------------------------------------------------------------------------
+
+def refunds_asked(u: Unit, order_id: str) -> int:
+    """What has been asked back so far (refused refunds do not count)."""
+    return sum(r["amount_fen"] for r in u.db.refunds.find({"order_id": order_id, "status": {"$ne": "refused"}},
+                                                          session=u.session))
+
+
+def refund_count(u: Unit, order_id: str) -> int:
+    return u.db.refunds.count_documents({"order_id": order_id}, session=u.session)
+
+
+def add_refund(u: Unit, refund: dict) -> None:
+    u.db.refunds.insert_one(refund, session=u.session)
+
+
+def requested_refunds(db: Database, limit: int = 50) -> list[dict]:
+    return list(db.refunds.find({"status": "requested"}).sort("created_at", 1).limit(limit))
+
+
+def refund_refused(db: Database, refund_id: str, error: str) -> None:
+    db.refunds.update_one({"_id": refund_id, "status": "requested"}, {"$set": {"status": "refused", "error": error}})
+
+
+def refund_submitted(db: Database, refund_id: str, now: datetime) -> None:
+    db.refunds.update_one({"_id": refund_id, "status": "requested"},
+                          {"$set": {"status": "submitted", "submitted_at": now}})
+
+
+def refund(u: Unit, refund_id: str) -> dict | None:
+    return u.db.refunds.find_one({"_id": refund_id}, session=u.session)
+
+
+def mark_refund_succeeded(u: Unit, refund_id: str) -> bool:
+    """False when the success was heard before."""
+    return u.db.refunds.update_one({"_id": refund_id, "status": {"$in": ["requested", "submitted"]}},
+                                   {"$set": {"status": "succeeded", "succeeded_at": u.now}},
+                                   session=u.session).modified_count == 1
+
+
+# -- the funder ledger -----------------------------------------------------------------------
+
+def add_ledger(u: Unit, order: dict, entries: list[tuple[str, int]], kind: str, ref: str) -> None:
+    """Funder-ledger lines; `ref` (a payment or refund id) makes each line unique, so a retry writes nothing
+    twice. Each line carries the order's community, so staff read only the lines of their communities."""
+    month = local_today(u.now, order["listing"].get("timezone") or DEFAULT_TIMEZONE).strftime("%Y-%m")
+    for party, fen in entries:
+        # a failed insert would abort the whole transaction, so look first
+        if u.db.ledger.find_one({"_id": f"{ref}:{party}"}, {"_id": 1}, session=u.session) is None:
+            u.db.ledger.insert_one({"_id": f"{ref}:{party}", "order_id": order["_id"], "party": party,
+                                    "amount_fen": fen, "kind": kind, "month": month, "at": u.now,
+                                    "community_id": order["address"]["community_id"],
+                                    "listing_title": order["listing"]["title"]}, session=u.session)
+
+
+def ledger_lines(db: Database, party: str, month: str, scope: dict) -> list[dict]:
+    """A party's lines of a month, oldest first, within `scope` (a staff member's communities)."""
+    return list(db.ledger.find({"party": party, "month": month, **scope}).sort([("at", 1), ("_id", 1)]))

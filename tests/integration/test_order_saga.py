@@ -8,15 +8,22 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from linli.ids import utcnow
-from linli.unit import Units
-from services.orders import paystub, payments, saga, store
+from services.orders import money, saga, store
 from services.orders.app import create_app
+from services.orders.paystub import paystub
+from services.orders.paystub import store as paystub_store
 from tests.integration import orders_kit as kit
 
 
 @pytest.fixture
 def client(linli_env):
     return create_app().test_client()
+
+
+def _submit_refunds() -> int:
+    """What the worker's refund timer does."""
+    orders = kit.orders()
+    return money.submit_refunds(orders.units, orders.provider, orders.notify_url)
 
 
 def _pay(client, order) -> dict:
@@ -74,7 +81,7 @@ def test_given_a_paid_order_when_the_provider_declines_then_it_is_cancelled_rele
     db = store.database()
     assert kit.events(db, "orders.order.cancelled")[-1]["reservation_held"] is True
     assert kit.events(db, "orders.order.declined")[-1]["reason"] == "the kitchen is closed"
-    assert saga.submit_refunds(db, payments.provider(), payments.notify_url()) == 1
+    assert _submit_refunds() == 1
     assert kit.deliver_notifications(client) == [200]
     after = _state(order["_id"])
     assert after["refunded_fen"] == 1500
@@ -82,17 +89,18 @@ def test_given_a_paid_order_when_the_provider_declines_then_it_is_cancelled_rele
         {"order_id": order["_id"], "refund_id": f"{order['_id']}-r1", "amount_fen": 1500, "refunded_total_fen": 1500}]
     reasons = [e["reason"] for e in after["timeline"]]
     assert any("refund of 15.00 yuan requested" in r for r in reasons) and "refunded 15.00 yuan" in reasons
-    assert saga.submit_refunds(db, payments.provider(), payments.notify_url()) == 0, "nothing is refunded twice"
+    assert _submit_refunds() == 0, "nothing is refunded twice"
 
 
 def test_given_an_unpaid_order_when_15_minutes_pass_then_it_is_cancelled_once_and_its_portion_released(client):
     order = kit.placed_and_reserved()
     _pay(client, order)
     db = store.database()
-    assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=14), payments.provider()) == []
-    later = utcnow() + timedelta(minutes=16)
-    assert saga.fire_due_deadlines(db, later, payments.provider()) == [(order["_id"], "payment_expiry")]
-    assert saga.fire_due_deadlines(db, later, payments.provider()) == []
+    provider = kit.orders().provider
+    assert saga.fire_due_deadlines(kit.later(minutes=14), provider) == []
+    later = kit.later(minutes=16)
+    assert saga.fire_due_deadlines(later, provider) == [(order["_id"], "payment_expiry")]
+    assert saga.fire_due_deadlines(later, provider) == []
     after = _state(order["_id"])
     assert after["status"] == "cancelled" and "not paid within 15 minutes" in after["cancel_reason"]
     assert kit.events(db, "orders.order.cancelled")[-1]["reservation_held"] is True
@@ -102,7 +110,7 @@ def test_given_an_unpaid_order_when_15_minutes_pass_then_it_is_cancelled_once_an
 def test_given_an_expired_order_when_its_payment_still_lands_then_the_money_goes_back(client):
     order = kit.placed_and_reserved()
     payment = _pay(client, order)
-    saga.fire_due_deadlines(store.database(), utcnow() + timedelta(minutes=16))  # no close: the payer was quicker
+    saga.fire_due_deadlines(kit.later(minutes=16))  # no close: the payer was quicker
     paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
     assert kit.deliver_notifications(client) == [200]
     db = store.database()
@@ -115,8 +123,8 @@ def test_given_a_paid_order_nobody_answers_then_the_coordinator_is_alerted_then_
     order = kit.placed_and_reserved()
     _pay_and_notify(client, order)
     db = store.database()
-    assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=31)) == [(order["_id"], "provider_answer")]
-    assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=31)) == []
+    assert saga.fire_due_deadlines(kit.later(minutes=31)) == [(order["_id"], "provider_answer")]
+    assert saga.fire_due_deadlines(kit.later(minutes=31)) == []
     missed = kit.events(db, "orders.order.deadline_missed")
     assert len(missed) == 1 and missed[0]["kind"] == "provider_answer" and missed[0]["community_id"] == "lianxi"
     board = client.get("/api/v1/orders?attention=true", headers=kit.token(kit.COORDINATOR)).get_json()
@@ -124,7 +132,7 @@ def test_given_a_paid_order_nobody_answers_then_the_coordinator_is_alerted_then_
     elsewhere = client.get("/api/v1/orders?attention=true", headers=kit.token(kit.ELSEWHERE)).get_json()
     assert elsewhere["total"] == 0, "another community's coordinator does not see it"
     assert client.get(f"/api/v1/orders/{order['_id']}", headers=kit.token(kit.ELSEWHERE)).status_code == 404
-    assert saga.fire_due_deadlines(db, utcnow() + timedelta(minutes=61)) == [(order["_id"], "provider_final")]
+    assert saga.fire_due_deadlines(kit.later(minutes=61)) == [(order["_id"], "provider_final")]
     assert _state(order["_id"])["status"] == "cancelled"
     assert db.refunds.find_one({"order_id": order["_id"]})["amount_fen"] == 1500
 
@@ -155,7 +163,7 @@ def test_an_elder_pays_the_tier_price_and_the_funders_ledger_sums_to_the_orders_
     cancelled = client.post(f"/api/v1/orders/{orders[1]['_id']}/cancel", json={"reason": "the elder is in hospital"},
                             headers=kit.token(kit.COORDINATOR))
     assert cancelled.status_code == 200
-    saga.submit_refunds(store.database(), payments.provider(), payments.notify_url())
+    _submit_refunds()
     kit.deliver_notifications(client)
     for party, expected in (("town", 700), ("hospital", 500), ("resident", 300)):
         got = client.get(f"/api/v1/payments/statements?party={party}&month={month}",
@@ -183,7 +191,7 @@ def test_a_coordinator_refunds_part_and_cannot_refund_more_than_was_paid(client)
     too_much = client.post(f"/api/v1/orders/{order['_id']}/refund", json={"amount_fen": 1001, "reason": "x"},
                            headers=coordinator)
     assert too_much.status_code == 422 and "amount_fen" in too_much.get_json()["error"]["details"]
-    saga.submit_refunds(store.database(), payments.provider(), payments.notify_url())
+    _submit_refunds()
     kit.deliver_notifications(client)
     assert _state(order["_id"])["refunded_fen"] == 500 and _state(order["_id"])["status"] == "paid"
 
@@ -191,7 +199,7 @@ def test_a_coordinator_refunds_part_and_cannot_refund_more_than_was_paid(client)
 def test_notifications_sent_twice_or_late_are_harmless_and_the_reconciler_settles_silent_payments(client):
     order = kit.placed_and_reserved()
     payment = _pay(client, order)
-    paystub.database().payments.update_one({"out_trade_no": payment["payment_id"]},
+    paystub_store.database().payments.update_one({"out_trade_no": payment["payment_id"]},
                                            {"$set": {"faults": ["duplicate"]}})
     paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
     assert kit.deliver_notifications(client) == [200, 200]
@@ -199,13 +207,14 @@ def test_notifications_sent_twice_or_late_are_harmless_and_the_reconciler_settle
 
     silent = kit.placed_and_reserved()
     silent_payment = _pay(client, silent)
-    paystub.database().payments.update_one({"out_trade_no": silent_payment["payment_id"]},
+    paystub_store.database().payments.update_one({"out_trade_no": silent_payment["payment_id"]},
                                            {"$set": {"faults": ["no_notification"]}})
     paystub.settle(silent_payment["cashier_url"].rsplit("/", 1)[1], paid=True)
     assert kit.deliver_notifications(client) == []
     db = store.database()
-    assert saga.reconcile_payments(db, payments.provider(), utcnow() - timedelta(minutes=2), utcnow()) == 0
-    assert saga.reconcile_payments(db, payments.provider(), utcnow(), utcnow()) == 1
+    provider = kit.orders().provider
+    assert money.reconcile_payments(kit.units(), provider, utcnow() - timedelta(minutes=2)) == 0
+    assert money.reconcile_payments(kit.units(), provider, utcnow()) == 1
     assert _state(silent["_id"])["status"] == "paid"
 
 
@@ -230,8 +239,8 @@ def test_an_on_site_job_completes_by_itself_three_days_after_the_provider_finish
     assert client.post(f"/api/v1/orders/{order['_id']}/ready", headers=provider).status_code == 409
     assert client.post(f"/api/v1/orders/{order['_id']}/done", headers=provider).get_json()["status"] == "service_done"
     db = store.database()
-    assert saga.fire_due_deadlines(db, utcnow() + timedelta(days=2)) == []
-    assert saga.fire_due_deadlines(db, utcnow() + timedelta(days=3, minutes=1)) == [(order["_id"], "auto_complete")]
+    assert saga.fire_due_deadlines(kit.later(days=2)) == []
+    assert saga.fire_due_deadlines(kit.later(days=3, minutes=1)) == [(order["_id"], "auto_complete")]
     assert _state(order["_id"])["status"] == "completed"
     assert kit.events(db, "orders.order.completed")[-1]["volunteer_id"] is None
 
@@ -259,14 +268,13 @@ def _on_its_way(client, order) -> None:
     _pay_and_notify(client, order)
     for step in ("accept", "ready"):
         assert client.post(f"/api/v1/orders/{order['_id']}/{step}", headers=kit.token(kit.PROVIDER)).status_code == 200
-    db, task = store.database(), {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_1"}
-    Units(db, "orders").run(lambda u: saga.on_task_assigned(u, {"data": task}))
-    Units(db, "orders").run(lambda u: saga.on_task_picked_up(u, {"data": task}))
+    task = kit.task_event(order["_id"])
+    kit.event("delivery.task.assigned", task, saga.on_task_assigned)
+    kit.event("delivery.task.picked_up", task, saga.on_task_picked_up)
 
 
 def _delivery_fails(order, reason="wrong_address") -> None:
-    db, data = store.database(), {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_1"}
-    Units(db, "orders").run(lambda u: saga.on_task_failed(u, {"data": {**data, "reason": reason}}))
+    kit.event("delivery.task.failed", kit.task_event(order["_id"], reason=reason), saga.on_task_failed)
 
 
 def test_given_a_failed_delivery_when_the_coordinator_sends_it_again_then_it_is_ready_for_a_new_volunteer(client):
@@ -302,9 +310,9 @@ def test_given_a_failed_delivery_when_the_coordinator_sends_it_again_then_it_is_
     assert client.get("/api/v1/orders?attention=true", headers=kit.token(kit.COORDINATOR)).get_json()["total"] == 0
 
     # the second volunteer picks it up and hands it over: the order completes as usual
-    second = {"order_id": order["_id"], "task_id": "tsk_1", "volunteer_id": "vol_2"}
-    Units(db, "orders").run(lambda u: saga.on_task_picked_up(u, {"data": second}))
-    Units(db, "orders").run(lambda u: saga.on_task_delivered(u, {"data": {**second, "minutes": 12}}))
+    second = kit.task_event(order["_id"], volunteer="vol_2")
+    kit.event("delivery.task.picked_up", second, saga.on_task_picked_up)
+    kit.event("delivery.task.delivered", {**second, "minutes": 12}, saga.on_task_delivered)
     assert [e["to"] for e in _state(order["_id"])["timeline"]][-4:] == ["delivering", "ready", "delivering",
                                                                        "completed"]
 
@@ -388,7 +396,64 @@ def test_a_radius_listing_takes_orders_only_from_addresses_within_its_radius(cli
             "address": {"community_id": "elsewhere", "building": "1", "room": "2", "contact_name": "Wang",
                         "phone": "139 0000 0000", "location": {"lng": 121.60, "lat": 31.18}}}
     with pytest.raises(Exception) as refused:
-        saga.place(store.database(), kit.RESIDENT, body, listing, utcnow())
+        kit.place(kit.RESIDENT, body, listing)
     assert "within 2.0 km of it; yours is 4.8 km away" in str(refused.value.details["address.location"])
     near = {**body, "address": {**body["address"], "location": {"lng": 121.56, "lat": 31.18}}}
-    assert saga.place(store.database(), kit.RESIDENT, near, listing, utcnow())["status"] == "placed"
+    assert kit.place(kit.RESIDENT, near, listing)["status"] == "placed"
+
+
+def test_a_coordinator_reads_only_the_ledger_lines_of_its_own_communities_and_an_admin_reads_all(client):
+    from linli.auth import Principal
+
+    admin = Principal(id="acc_admin", role="admin", name="Admin")
+    here = kit.placed_and_reserved(who=kit.ELDER, tiers=kit.TIERS)
+    there = kit.placed_and_reserved(who=kit.ELDER, tiers=kit.TIERS, quantity=2, community="pengfei")
+    for order in (here, there):
+        payment = client.post(f"/api/v1/orders/{order['_id']}/pay", headers=kit.token(kit.ELDER)).get_json()
+        paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    assert kit.deliver_notifications(client) == [200, 200]
+    month = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+    def statement(who, fmt=""):
+        return client.get(f"/api/v1/payments/statements?party=town&month={month}{fmt}", headers=kit.token(who))
+
+    lianxi, pengfei, everything = (statement(who).get_json() for who in (kit.COORDINATOR, kit.ELSEWHERE, admin))
+    assert ([x["order_id"] for x in lianxi["lines"]], lianxi["total_fen"], lianxi["orders"]) == ([here["_id"]], 700, 1)
+    assert ([x["order_id"] for x in pengfei["lines"]], pengfei["total_fen"]) == ([there["_id"]], 1400)
+    assert sorted(x["order_id"] for x in everything["lines"]) == sorted([here["_id"], there["_id"]])
+    assert everything["total_fen"] == 2100 and everything["orders"] == 2
+    spreadsheet = statement(kit.COORDINATOR, "&format=csv").get_data(as_text=True)
+    assert here["_id"] in spreadsheet and there["_id"] not in spreadsheet
+    assert spreadsheet.strip().splitlines()[-1] == "total,,7.00,,"
+    assert statement(kit.RESIDENT).status_code == 403
+
+
+def test_every_event_orders_emits_is_produced_here_and_matches_its_contract(client):
+    from linli.contracts.orders import EVENTS
+
+    # paid, accepted, ready, out, failed at the door, sent out again, delivered
+    meal = kit.placed_and_reserved()
+    _on_its_way(client, meal)
+    _delivery_fails(meal)
+    client.post(f"/api/v1/orders/{meal['_id']}/redeliver", json={"reason": "room 302"},
+                headers=kit.token(kit.COORDINATOR))
+    second = kit.task_event(meal["_id"], volunteer="vol_2")
+    kit.event("delivery.task.picked_up", second, saga.on_task_picked_up)
+    kit.event("delivery.task.delivered", {**second, "minutes": 9}, saga.on_task_delivered)
+    # declined by the provider and refunded
+    declined = kit.placed_and_reserved()
+    _pay_and_notify(client, declined)
+    client.post(f"/api/v1/orders/{declined['_id']}/decline", json={"reason": "closed"}, headers=kit.token(kit.PROVIDER))
+    assert _submit_refunds() == 1 and kit.deliver_notifications(client) == [200]
+    # nobody answers a free order in time
+    free = kit.placed_and_reserved(price_fen=0)
+    assert saga.fire_due_deadlines(kit.later(minutes=31)) == [(free["_id"], "provider_answer")]
+
+    db = store.database()
+    emitted = {}
+    for entry in db.outbox.find({"envelope.source": "orders"}):
+        emitted.setdefault(entry["type"], []).append(entry["envelope"]["data"])
+    assert set(emitted) == set(EVENTS), f"not produced by this scenario: {sorted(set(EVENTS) - set(emitted))}"
+    for event_type, payloads in emitted.items():
+        for data in payloads:
+            assert EVENTS[event_type]().validate(data) == {}, (event_type, data)

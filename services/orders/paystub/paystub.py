@@ -1,6 +1,6 @@
 """The stub payment provider: a stand-in for WeChat Pay, with its own database and pages.
 
-It is "outside" Linli: orders talks to it only through services.orders.payments (the
+It is "outside" Linli: orders talks to it only through services.orders.adapters.payments (the
 provider interface), and it answers through notifications to the notify URL that are
 signed (SHA256withRSA with its platform key) and encrypted (AES-256-GCM under the
 merchant's APIv3 key), retried until acknowledged on WeChat Pay's schedule (compressed by
@@ -18,17 +18,13 @@ from datetime import timedelta
 
 import requests
 from flask import Blueprint, request
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
-
-from linli import db as dbmod
 from linli import logs
 from linli.config import settings
 from linli.errors import ApiError, not_found
 from linli.ids import iso, new_id, utcnow
 from linli.keys import payment_apiv3_key, paystub_platform_private_key, paystub_platform_public_pem
 
-from . import wechatpay
+from . import store, wechatpay
 
 log = logging.getLogger("orders.paystub")
 
@@ -38,16 +34,6 @@ FAULTS = ("no_notification", "duplicate", "delay")
 
 cashier = Blueprint("paystub", __name__, url_prefix="/api/v1/payments/stub")
 _http = requests.Session()
-
-
-def database() -> Database:
-    return dbmod.database("paystub")
-
-
-def prepare(db: Database) -> None:
-    db.payments.create_index("out_trade_no", unique=True)
-    db.refunds.create_index("out_refund_no", unique=True)
-    db.notifications.create_index([("delivered", 1), ("next_at", 1)])
 
 
 def platform_serial() -> str:
@@ -61,27 +47,25 @@ def _check_faults(faults: list[str]) -> list[str]:
     return faults
 
 
-# -- the provider's API (what services.orders.payments calls) ----------------------------------
+# -- the provider's API (what services.orders.adapters.payments calls) ----------------------------------
 
 def create_payment(mchid: str, out_trade_no: str, amount_fen: int, description: str, notify_url: str,
                    faults: list[str] | None = None) -> dict:
     """'JSAPI/Native order': returns the provider's reference and the cashier page. Idempotent per out_trade_no."""
-    db = database()
     doc = {"_id": new_id("wx"), "out_trade_no": out_trade_no, "mchid": mchid, "amount_fen": amount_fen,
            "description": description, "notify_url": notify_url, "state": "NOTPAY",
            "faults": _check_faults(list(faults or [])), "created_at": utcnow()}
-    try:
-        db.payments.insert_one(doc)
+    if store.add_payment(doc):
         if settings().payment_auto:
             settle(doc["_id"], paid=True)
-    except DuplicateKeyError:
-        doc = db.payments.find_one({"out_trade_no": out_trade_no})
+    else:
+        doc = store.payment_by_trade_no(out_trade_no)
     return {"provider_ref": doc["_id"], "cashier_url": f"{settings().public_url}/api/v1/payments/stub/{doc['_id']}"}
 
 
 def query(out_trade_no: str) -> dict | None:
     """'Query order': the payment's state as the provider knows it (used when notifications stop)."""
-    doc = database().payments.find_one({"out_trade_no": out_trade_no})
+    doc = store.payment_by_trade_no(out_trade_no)
     if doc is None:
         return None
     return {"out_trade_no": out_trade_no, "transaction_id": doc["_id"], "trade_state": doc["state"],
@@ -90,32 +74,27 @@ def query(out_trade_no: str) -> dict | None:
 
 def close(out_trade_no: str) -> str:
     """'Close order': an unpaid payment can no longer be paid. Returns the state after."""
-    db = database()
-    db.payments.update_one({"out_trade_no": out_trade_no, "state": "NOTPAY"},
-                           {"$set": {"state": "CLOSED", "closed_at": utcnow()}})
-    doc = db.payments.find_one({"out_trade_no": out_trade_no})
+    store.close_unpaid(out_trade_no, utcnow())
+    doc = store.payment_by_trade_no(out_trade_no)
     return doc["state"] if doc else "NOTFOUND"
 
 
 def refund(out_refund_no: str, out_trade_no: str, refund_fen: int, reason: str, notify_url: str) -> dict:
     """'Create refund': accepted now, settled by a REFUND.SUCCESS notification. Idempotent per out_refund_no."""
-    db = database()
-    payment = db.payments.find_one({"out_trade_no": out_trade_no})
+    payment = store.payment_by_trade_no(out_trade_no)
     if payment is None or payment["state"] not in ("SUCCESS", "REFUND"):
         raise ApiError(409, "not_refundable", "This payment was not made, so there is nothing to refund.")
-    already = sum(r["refund_fen"] for r in db.refunds.find({"out_trade_no": out_trade_no,
-                                                            "out_refund_no": {"$ne": out_refund_no}}))
+    already = store.refunded_before(out_trade_no, out_refund_no)
     if already + refund_fen > payment["amount_fen"]:
         raise ApiError(409, "refund_too_large", "The refunds would exceed what was paid.")
     doc = {"_id": new_id("rf"), "out_refund_no": out_refund_no, "out_trade_no": out_trade_no,
            "transaction_id": payment["_id"], "refund_fen": refund_fen, "reason": reason, "state": "PROCESSING",
            "notify_url": notify_url, "created_at": utcnow()}
-    try:
-        db.refunds.insert_one(doc)
-    except DuplicateKeyError:
-        return db.refunds.find_one({"out_refund_no": out_refund_no})
-    db.payments.update_one({"_id": payment["_id"]}, {"$set": {"state": "REFUND"}})
-    db.refunds.update_one({"_id": doc["_id"]}, {"$set": {"state": "SUCCESS", "success_time": utcnow()}})
+    earlier = store.add_refund(doc)
+    if earlier is not None:
+        return earlier
+    store.mark_refunded(payment["_id"])
+    store.refund_succeeded(doc["_id"], utcnow())
     _schedule(payment, "REFUND.SUCCESS", "refund", {
         "mchid": payment["mchid"], "out_trade_no": out_trade_no, "transaction_id": payment["_id"],
         "out_refund_no": out_refund_no, "refund_id": doc["_id"], "refund_status": "SUCCESS",
@@ -127,15 +106,13 @@ def refund(out_refund_no: str, out_trade_no: str, refund_fen: int, reason: str, 
 
 def settle(ref: str, paid: bool) -> dict:
     """The payer's choice on the cashier page; schedules the notification."""
-    db = database()
     state = "SUCCESS" if paid else "PAYERROR"
-    if db.payments.update_one({"_id": ref, "state": "NOTPAY"},
-                              {"$set": {"state": state, "settled_at": utcnow()}}).modified_count == 0:
-        payment = db.payments.find_one({"_id": ref})
+    if not store.settle_unpaid(ref, state, utcnow()):
+        payment = store.payment(ref)
         if payment is None:
             raise not_found("The payment")
         return payment
-    payment = db.payments.find_one({"_id": ref})
+    payment = store.payment(ref)
     _schedule(payment, "TRANSACTION.SUCCESS" if paid else "TRANSACTION.FAIL", "transaction", {
         "mchid": payment["mchid"], "out_trade_no": payment["out_trade_no"], "transaction_id": ref,
         "trade_state": state, "success_time": iso(utcnow()) if paid else None,
@@ -153,19 +130,18 @@ def _schedule(payment: dict, event_type: str, original_type: str, resource: dict
             "resource": wechatpay.encrypt_resource(payment_apiv3_key(), resource, original_type)}
     copies = 2 if "duplicate" in faults else 1
     for copy in range(copies):
-        database().notifications.insert_one({
+        store.add_notification({
             "_id": f"{body['id']}#{copy}", "url": notify_url or payment["notify_url"], "body": json.dumps(body),
             "attempts": 0, "next_at": utcnow() + timedelta(seconds=delay), "delivered": False})
 
 
 def deliver_due_notifications(limit: int = 50) -> int:
     """Posts due notifications; a 2xx answer with code SUCCESS acknowledges one. Returns how many were delivered."""
-    db = database()
     scale = settings().time_scale
     delivered = 0
     key = paystub_platform_private_key()
     serial = platform_serial()
-    for note in db.notifications.find({"delivered": False, "next_at": {"$lte": utcnow()}}).limit(limit):
+    for note in store.due_notifications(utcnow(), limit):
         body = note["body"].encode()
         headers = {"Content-Type": "application/json", **wechatpay.sign(key, serial, body, int(utcnow().timestamp()))}
         ok = False
@@ -176,16 +152,13 @@ def deliver_due_notifications(limit: int = 50) -> int:
             logs.log(log, logging.WARNING, "notification not delivered", notification=note["_id"], error=repr(error))
         attempts = note["attempts"] + 1
         if ok:
-            db.notifications.update_one({"_id": note["_id"]}, {"$set": {"delivered": True, "attempts": attempts,
-                                                                        "delivered_at": utcnow()}})
+            store.update_notification(note["_id"], {"delivered": True, "attempts": attempts, "delivered_at": utcnow()})
             delivered += 1
         elif attempts > len(RETRY_SCHEDULE):
-            db.notifications.update_one({"_id": note["_id"]}, {"$set": {"gave_up": True, "attempts": attempts,
-                                                                        "next_at": None}})
+            store.update_notification(note["_id"], {"gave_up": True, "attempts": attempts, "next_at": None})
         else:
             wait = timedelta(seconds=RETRY_SCHEDULE[attempts - 1] * scale)
-            db.notifications.update_one({"_id": note["_id"]}, {"$set": {"attempts": attempts,
-                                                                        "next_at": utcnow() + wait}})
+            store.update_notification(note["_id"], {"attempts": attempts, "next_at": utcnow() + wait})
     return delivered
 
 
@@ -221,7 +194,7 @@ def _answer(payment: dict):
 
 
 def _load(ref: str) -> dict:
-    payment = database().payments.find_one({"_id": ref})
+    payment = store.payment(ref)
     if payment is None:
         raise not_found("The payment")
     return payment

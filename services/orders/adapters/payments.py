@@ -1,7 +1,7 @@
 """The payment-provider interface orders depends on, and the stub provider behind it.
 
 A real provider (WeChat Pay, Alipay) would implement PaymentProvider; nothing else in orders
-knows which provider it talks to.
+knows which provider it talks to. The bootstrap chooses one.
 """
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives import serialization
 
-from linli.config import settings
+from linli.errors import ApiError
 from linli.keys import payment_apiv3_key, paystub_platform_public_pem
 
-from . import paystub, wechatpay
+from ..paystub import paystub, wechatpay
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,11 @@ class Notice:
 
 
 class NotificationRejected(Exception):
-    pass
+    """Not a genuine, fresh notification from the provider."""
+
+
+class ProviderRefused(Exception):
+    """The provider said no (a refund it will not make)."""
 
 
 class PaymentProvider(Protocol):
@@ -45,8 +49,11 @@ class PaymentProvider(Protocol):
 class StubProvider:
     """Talks to services.orders.paystub as a merchant talks to WeChat Pay."""
 
+    def __init__(self, mchid: str):
+        self.mchid = mchid
+
     def create(self, out_trade_no: str, amount_fen: int, description: str, notify_url: str) -> dict:
-        return paystub.create_payment(settings().payment_mchid, out_trade_no, amount_fen, description, notify_url)
+        return paystub.create_payment(self.mchid, out_trade_no, amount_fen, description, notify_url)
 
     def read_notification(self, headers: dict[str, str], body: bytes, now: int) -> tuple[str, Notice]:
         key = serialization.load_pem_public_key(paystub_platform_public_pem())
@@ -77,12 +84,7 @@ class StubProvider:
         return paystub.close(out_trade_no)
 
     def refund(self, out_refund_no: str, out_trade_no: str, refund_fen: int, reason: str, notify_url: str) -> None:
-        paystub.refund(out_refund_no, out_trade_no, refund_fen, reason, notify_url)
-
-
-def provider() -> PaymentProvider:
-    return StubProvider()
-
-
-def notify_url() -> str:
-    return f"{settings().public_url}/api/v1/payments/notify"
+        try:
+            paystub.refund(out_refund_no, out_trade_no, refund_fen, reason, notify_url)
+        except ApiError as error:  # the stub answers as its HTTP API would
+            raise ProviderRefused(error.message)
