@@ -80,6 +80,10 @@ def test_funders_shares_wait_for_a_coordinator_of_the_listings_communities(cat):
     assert made["tiers"] == [] and made["proposed_pricing"]["tiers"] == TIERS and made["price_fen"] == 1500
     snapshot = lambda: cat.http.get(f"/internal/v1/listings/{made['id']}").get_json()  # noqa: E731
     assert snapshot()["tiers"] == [], "until approved, an elder pays the full price"
+    assert "proposed_pricing" not in snapshot() and "proposed_pricing" not in cat.anyone.get(f"/listings/{made['id']}")
+    assert "proposed_pricing" not in cast["far"].get(f"/listings/{made['id']}")
+    for insider in (mine, cast["lin"], cast["admin"]):
+        assert insider.get(f"/listings/{made['id']}")["proposed_pricing"]["tiers"] == TIERS
     waiting = lambda who: [x["id"] for x in cast[who].get("/listings/awaiting-approval")["items"]]  # noqa: E731
     assert waiting("lin") == [made["id"]] and waiting("admin") == [made["id"]] and waiting("far") == []
 

@@ -9,7 +9,8 @@ from linli.schemas import PageArgs, geojson_to_point
 from linli.web import current_principal, idempotent, requires
 
 from .. import commands
-from ..schemas import (ApprovalIn, AvailabilityArgs, AvailabilitySchema, ListingArgs, ListingPage, ListingSchema,
+from ..rules import listings
+from ..schemas import (ApprovalIn, AvailabilityArgs, AvailabilitySchema, ListingArgs, ListingPage,
                        ListingIn, ListingPatch, ListingSnapshot, ListingVersionSchema, OwnListingSchema,
                        PendingListingPage, SnapshotArgs)
 from . import STAFF, blp, db, internal, units
@@ -86,10 +87,16 @@ def list_listings(args):
 
 
 @blp.route("/listings/<listing_id>")
-@blp.response(200, ListingSchema)
+@blp.response(200, OwnListingSchema)
 def get_listing(listing_id):
-    """One listing."""
-    return listing_out(*commands.visible_listing(units().read(), current_principal(), listing_id))
+    """One listing; its provider and the committee also see the price tiers waiting for approval."""
+    who = current_principal()
+    doc, provider = commands.visible_listing(units().read(), who, listing_id)
+    out = listing_out(doc, provider)
+    if not listings.insider(doc, provider, who):
+        out.pop("proposed_pricing", None)
+        out.pop("pricing_approved", None)
+    return out
 
 
 @blp.route("/listings/<listing_id>/versions/<int:version>")

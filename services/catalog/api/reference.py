@@ -1,7 +1,6 @@
 """Reference data routes: categories and communities, read by anyone, changed by an admin."""
 from __future__ import annotations
 
-from linli.errors import not_found
 from linli.schemas import geojson_to_point
 from linli.web import idempotent, requires
 

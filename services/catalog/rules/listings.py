@@ -157,8 +157,11 @@ def publicly_visible(listing: dict) -> bool:
 def visible_to(listing: dict, provider: dict, who) -> bool:
     """Whether `who` (a linli.auth.Principal, or None when nobody signed in) may open a listing: anyone one
     publicly visible; otherwise its provider, and the staff of the communities it serves."""
-    if publicly_visible(listing):
-        return True
+    return publicly_visible(listing) or insider(listing, provider, who)
+
+
+def insider(listing: dict, provider: dict, who) -> bool:
+    """Its provider, or the staff of a community it serves: they also see what waits for approval."""
     if who is None:
         return False
     return provider.get("owner_id") == who.id or (who.is_staff and who.watches_any(listing.get("community_ids")))
