@@ -18,8 +18,9 @@ import time
 from bench.common import infrastructure
 from linli.ids import utcnow
 from linli.schemas import point_to_geojson
-from services.catalog import listings, search, store
-from services.catalog.domain import CATEGORY_IDS
+from services.catalog import store
+from services.catalog.rules import listings, search
+from services.catalog.rules.domain import CATEGORY_IDS
 
 LISTINGS = 100_000
 COMMUNITIES = 200

@@ -1,72 +1,60 @@
-"""Catalog's event handlers: capacity is reserved when an order is placed and released when it is cancelled;
-what a provider's scorecard needs (when orders were paid, answered, completed) is noted as orders report it."""
+"""What events and timers do in catalog, each in the unit of work it is handed: capacity is reserved when
+an order is placed and released when it is cancelled; what a provider's scorecard needs (when orders were
+paid, answered, completed) is noted as orders report it; blind reviews are revealed by time."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from pymongo.client_session import ClientSession
-from pymongo.database import Database
-
 from linli.unit import Unit
-from linli.ids import utcnow
 
-from . import schedule, store
+from . import store
+from .rules import schedule
 
 
-def _emit(db, session, event_type: str, data: dict, order_id: str) -> None:
-    store.emit(db, session, event_type, data, f"reservation:{order_id}")
+def _emit(u: Unit, event_type: str, data: dict, order_id: str) -> None:
+    u.emit(event_type, data, f"reservation:{order_id}")
 
 
 def on_order_placed(u: Unit, event: dict) -> None:
-    db, session = u.db, u.session
     data = event["data"]
     order_id = data["order_id"]
-    if db.reservations.find_one({"_id": order_id}, session=session):
+    if store.reservation(u, order_id):
         return  # one reservation per order, whatever arrives twice
     day = date.fromisoformat(data["slot_date"])
-    listing = db.listings.find_one({"_id": data["listing_id"]}, session=session)
-    provider = db.providers.find_one({"_id": listing["provider_id"]}, session=session) if listing else None
-    refusal = schedule.reservation_refusal(listing, provider, data["slot"], day, data["quantity"], utcnow())
+    listing = store.listing(u, data["listing_id"])
+    provider = store.provider(u, listing["provider_id"]) if listing else None
+    refusal = schedule.reservation_refusal(listing, provider, data["slot"], day, data["quantity"], u.now)
     record = {"_id": order_id, "listing_id": data["listing_id"], "date": day.isoformat(), "slot": data["slot"],
-              "quantity": data["quantity"], "created_at": utcnow()}
+              "quantity": data["quantity"], "created_at": u.now}
     if refusal is None:
         capacity = schedule.listing_slot_day(listing, data["slot"], day).capacity
-        taken, remaining = store.take_portions(db, session, listing["_id"], day, data["slot"],
-                                               capacity, data["quantity"])
+        taken, remaining = store.take_portions(u, listing["_id"], day, data["slot"], capacity, data["quantity"])
         if not taken:
             refusal = schedule.sold_out(data["slot"], day, remaining, data["quantity"])
     if refusal is not None:
-        db.reservations.insert_one({**record, "status": "rejected", "code": refusal.code, "reason": refusal.reason},
-                                   session=session)
-        _emit(db, session, "catalog.reservation.rejected",
-              {"order_id": order_id, "code": refusal.code, "reason": refusal.reason}, order_id)
+        store.record_reservation(u, {**record, "status": "rejected", "code": refusal.code, "reason": refusal.reason})
+        _emit(u, "catalog.reservation.rejected", {"order_id": order_id, "code": refusal.code,
+                                                  "reason": refusal.reason}, order_id)
         return
-    db.reservations.insert_one({**record, "status": "confirmed"}, session=session)
-    _emit(db, session, "catalog.reservation.confirmed",
+    store.record_reservation(u, {**record, "status": "confirmed"})
+    _emit(u, "catalog.reservation.confirmed",
           {"order_id": order_id, "listing_id": listing["_id"], "slot_date": day.isoformat(), "slot": data["slot"],
            "quantity": data["quantity"], "remaining": remaining}, order_id)
 
 
 def on_order_cancelled(u: Unit, event: dict) -> None:
-    db, session = u.db, u.session
     order_id = event["data"]["order_id"]
     if event["data"]["by_role"] == "provider":  # a decline is an answer too
-        store.note_order(db, session, order_id, set_={"answer": "declined"}, earliest={"answered_at": _at(event)})
-    released = db.reservations.update_one(
-        {"_id": order_id, "status": "confirmed"},
-        {"$set": {"status": "released", "released_at": utcnow()}}, session=session,
-    ).modified_count
-    if not released:
+        store.note_order(u, order_id, set_={"answer": "declined"}, earliest={"answered_at": _at(event)})
+    released = store.release_reservation(u, order_id)
+    if released is None:
         # never held, already released, or rejected: nothing to give back. If the order's
         # placement has not arrived yet (a retry reordered them), leave a mark so it never holds a portion.
-        db.reservations.update_one({"_id": order_id}, {"$setOnInsert": {"status": "cancelled_before_reserved",
-                                                                        "created_at": utcnow()}},
-                                   upsert=True, session=session)
+        store.mark_cancelled_before_reserved(u, order_id)
         return
-    res = db.reservations.find_one({"_id": order_id}, session=session)
-    store.give_back_portions(db, session, res["listing_id"], date.fromisoformat(res["date"]), res["slot"],
-                             res["quantity"])
-    _emit(db, session, "catalog.reservation.released", {"order_id": order_id, "quantity": res["quantity"]}, order_id)
+    store.give_back_portions(u, released["listing_id"], date.fromisoformat(released["date"]), released["slot"],
+                             released["quantity"])
+    _emit(u, "catalog.reservation.released", {"order_id": order_id, "quantity": released["quantity"]}, order_id)
 
 
 def _at(event: dict) -> datetime:
@@ -75,28 +63,29 @@ def _at(event: dict) -> datetime:
 
 def on_order_paid(u: Unit, event: dict) -> None:
     """The provider's answer deadline runs from payment."""
-    db, session = u.db, u.session
     data = event["data"]
-    listing = db.listings.find_one({"_id": data["listing_id"]}, {"category": 1}, session=session) or {}
-    store.note_order(db, session, data["order_id"], set_={"provider_id": data["provider_id"],
-                                                          "category": listing.get("category")},
+    listing = store.listing(u, data["listing_id"]) or {}
+    store.note_order(u, data["order_id"], set_={"provider_id": data["provider_id"], "category": listing.get("category")},
                      earliest={"paid_at": _at(event)})
 
 
 def on_order_accepted(u: Unit, event: dict) -> None:
-    db, session = u.db, u.session
     data = event["data"]
-    store.note_order(db, session, data["order_id"], set_={"provider_id": data["provider_id"], "answer": "accepted"},
+    store.note_order(u, data["order_id"], set_={"provider_id": data["provider_id"], "answer": "accepted"},
                      earliest={"answered_at": _at(event)})
 
 
 def on_order_completed(u: Unit, event: dict) -> None:
     """Opens the order for review by the people who took part in it."""
-    db, session = u.db, u.session
     data = event["data"]
-    store.note_order(db, session, data["order_id"], set_={
+    store.note_order(u, data["order_id"], set_={
         "provider_id": data["provider_id"], "resident_id": data["resident_id"], "listing_id": data["listing_id"],
         "volunteer_id": data["volunteer_id"]}, earliest={"completed_at": _at(event)})
+
+
+def reveal_reviews(u: Unit) -> int:
+    """The worker's timer: time alone reveals a blind review, and its stars then count in the provider's score."""
+    return store.count_revealed(u)
 
 
 HANDLERS = {

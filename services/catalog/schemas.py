@@ -6,10 +6,11 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import validate
 
+from linli.config import DEFAULT_TIMEZONE
 from linli.schemas import PageArgs, PointSchema, QueryArgs, StrictSchema, fields, page_schema, phone
 
-from .domain import DEFAULT_TZ, FULFILMENTS, LISTING_STATUSES, PROVIDER_KINDS
-from .reviews import DIRECTIONS
+from .rules.domain import FULFILMENTS, LISTING_STATUSES, PROVIDER_KINDS
+from .rules.reviews import DIRECTIONS
 
 _ID = validate.Regexp(r"^[a-z0-9_-]{2,40}$", error="lower-case letters, digits, - and _, 2 to 40 of them")
 _TAG = fields.String(validate=validate.Length(1, 30))
@@ -49,7 +50,7 @@ class CommunityIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(1, 80))
     center = fields.Nested(PointSchema, required=True)
     boundary = fields.Nested(PolygonSchema, allow_none=True, load_default=None)
-    timezone = fields.TimeZone(load_default=DEFAULT_TZ)
+    timezone = fields.TimeZone(load_default=DEFAULT_TIMEZONE)
 
 
 class CommunityPatch(StrictSchema):
@@ -93,6 +94,10 @@ class SuspendIn(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(1, 300))
 
 
+class ProviderArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(("pending", "verified", "suspended")))
+
+
 class ScoreSchema(ma.Schema):
     average = fields.Float(allow_none=True)
     count = fields.Integer()
@@ -112,6 +117,9 @@ class ProviderSchema(ma.Schema):
     suspended_reason = fields.String()
     rating = fields.Nested(ScoreSchema)
     created_at = fields.DateTime()
+
+
+ProviderPage = page_schema(ProviderSchema, "ProviderPage")
 
 
 # -- listings ----------------------------------------------------------------------------
@@ -240,6 +248,45 @@ class ListingSchema(ma.Schema):
     provider = fields.Nested(ProviderBrief)
     provider_score = fields.Nested(ScoreSchema)
     distance_m = fields.Float(allow_none=True, metadata={"description": "from near=, when the search gave one"})
+
+
+class ProposedPricing(ma.Schema):
+    price_fen = fields.Integer()
+    tiers = fields.List(fields.Nested(TierSchema))
+    proposed_at = fields.AwareDateTime()
+
+
+class PricingApproval(ma.Schema):
+    by = fields.String(metadata={"description": "the coordinator who approved"})
+    at = fields.AwareDateTime()
+    version = fields.Integer(metadata={"description": "the version that put them in effect"})
+
+
+class OwnListingSchema(ListingSchema):
+    """A listing as its provider and the committee see it: with the price and tiers waiting for approval."""
+    proposed_pricing = fields.Nested(ProposedPricing, allow_none=True, metadata={
+        "description": "tiers giving a funder a share (and their price) waiting for a coordinator's approval; "
+                       "price_fen and tiers are those in effect meanwhile"})
+    pricing_approved = fields.Nested(PricingApproval, allow_none=True)
+
+
+class ApprovalIn(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "the listing's version you looked at; refused if it changed since"})
+
+
+class PendingListing(ma.Schema):
+    id = fields.String()
+    version = fields.Integer()
+    title = fields.String()
+    provider_id = fields.String()
+    community_ids = fields.List(fields.String())
+    price_fen = fields.Integer()
+    tiers = fields.List(fields.Nested(TierSchema))
+    proposed_pricing = fields.Nested(ProposedPricing)
+
+
+PendingListingPage = page_schema(PendingListing, "PendingListingPage")
 
 
 class SlotWindow(ma.Schema):

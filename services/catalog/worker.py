@@ -1,20 +1,17 @@
-"""Catalog's worker process: consumes the events catalog needs."""
+"""Catalog's worker process: consumes the events catalog needs and reveals blind reviews as time passes."""
 from linli.consumer import Timer, run_worker
-from linli.ids import utcnow
-from linli.unit import Units
 
-from . import store
-from .handlers import HANDLERS
+from . import bootstrap
+from .handlers import HANDLERS, reveal_reviews
 
 # a blind review is revealed by time as well as by the other side writing
 REVEAL_EVERY_SECONDS = 60
 
 
 def main() -> None:
-    db = store.database()
-    store.prepare(db)
-    run_worker("catalog", Units(db, "catalog"), HANDLERS,
-               [Timer("reveal reviews", REVEAL_EVERY_SECONDS, lambda: store.count_revealed(db, utcnow()))])
+    catalog = bootstrap.build()
+    run_worker("catalog", catalog.units, HANDLERS,
+               [Timer("reveal reviews", REVEAL_EVERY_SECONDS, lambda: catalog.units.run(reveal_reviews))])
 
 
 if __name__ == "__main__":

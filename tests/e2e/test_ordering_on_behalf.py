@@ -17,6 +17,10 @@ def test_a_coordinator_orders_for_an_elder_of_its_community(stack, staff):
     canteen = verified_canteen(api, coordinator, "behalf_canteen", "Behalf canteen", HOME, "lianxi")
     listing = lunch(canteen, "Behalf lunch", "lianxi", 5, tiers=[
         {"tag": "elder70", "resident_pays_fen": 300, "shares": [{"funder": "town", "amount_fen": 1200}]}])
+    # the town's share is the committee's deal: it applies once the coordinator approves it
+    assert listing["tiers"] == [] and listing["proposed_pricing"]["tiers"][0]["resident_pays_fen"] == 300
+    coordinator.post(f"/api/v1/catalog/listings/{listing['id']}/pricing/approve", {"version": listing["version"]},
+                     expect=200)
 
     elder = api.register("behalf_elder", PASSWORD, "Grandpa Qian Behalf", "resident")
     elder_id = elder.get("/api/v1/me")["id"]

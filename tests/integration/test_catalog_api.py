@@ -20,9 +20,10 @@ FAR = {"lng": 121.70, "lat": 31.30}
 class As:
     """A test client speaking as one account."""
 
-    def __init__(self, client, account_id: str | None, role: str | None):
+    def __init__(self, client, account_id: str | None, role: str | None, communities: tuple[str, ...] = ()):
         self.client = client
-        self.headers = {"Authorization": f"Bearer {issue_access_token(account_id, role, account_id)}"} if role else {}
+        self.headers = {"Authorization": f"Bearer {issue_access_token(account_id, role, account_id, communities=communities)}"
+                        } if role else {}
 
     def call(self, method: str, path: str, body=None, expect: int | None = None):
         response = self.client.open(f"/api/v1/catalog{path}", method=method, json=body, headers=self.headers)
@@ -50,7 +51,7 @@ def cat(linli_env):
     class Catalog:
         anyone = As(client, None, None)
         admin = As(client, "acc_admin", "admin")
-        coordinator = As(client, "acc_coord", "coordinator")
+        coordinator = As(client, "acc_coord", "coordinator", ("lianxi", "far"))
         resident = As(client, "acc_res", "resident")
         db = store.database()
         http = client
@@ -154,11 +155,13 @@ def test_prices_of_zero_and_one_fen_and_tiers_that_must_add_up(cat):
         "the resident's 300 fen and the shares add up to 1400 fen, not the price of 1500 fen"]}
     tiers[0]["shares"][0]["amount_fen"] = 800
     priced = expert.post("/listings", lunch(tiers=tiers))
-    assert priced["tiers"][0]["shares"][0] == {"funder": "town government", "amount_fen": 800}
+    assert priced["tiers"] == [] and priced["proposed_pricing"]["tiers"] == tiers  # the committee approves shares
+    approved = cat.coordinator.post(f"/listings/{priced['id']}/pricing/approve", {"version": 1}, expect=200)
+    assert approved["tiers"][0]["shares"][0] == {"funder": "town government", "amount_fen": 800}
     # changing the price alone would break the tier: refused, nothing changed
     broken = expert.patch(f"/listings/{priced['id']}", {"price_fen": 1600}, expect=422)
     assert "tiers.0.shares" in broken["error"]["details"]
-    assert cat.anyone.get(f"/listings/{priced['id']}")["version"] == 1
+    assert cat.anyone.get(f"/listings/{priced['id']}")["version"] == 2
 
     bad_photo = expert.post("/listings", lunch(photos=["ftp://example.com/a.jpg"]), expect=422)
     assert "photos" in bad_photo["error"]["details"]

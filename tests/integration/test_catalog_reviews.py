@@ -8,7 +8,7 @@ from linli.consumer import apply_once
 from linli.unit import Units
 from linli.events import make_envelope
 from linli.ids import iso, utcnow
-from services.catalog import handlers, store
+from services.catalog import handlers
 from tests.integration.test_catalog_api import As, cat, lunch  # noqa: F401 (the fixture)
 
 
@@ -99,7 +99,7 @@ def test_a_review_nobody_answers_shows_after_seven_days_and_slow_answers_count_a
     cat.resident.post("/reviews", {"order_id": "ord_old", "direction": "resident_to_provider", "stars": 4})
     assert cat.anyone.get(f"/providers/{provider_id}/scorecard")["count"] == 0
 
-    store.count_revealed(cat.db, utcnow() + timedelta(hours=2))  # the worker's timer, two hours later
+    Units(cat.db, "catalog", lambda: utcnow() + timedelta(hours=2)).run(handlers.reveal_reviews)  # the worker's timer, two hours later
     assert cat.anyone.get(f"/providers/{provider_id}")["rating"] == {"average": 4.0, "count": 1}
     card = cat.anyone.get(f"/providers/{provider_id}/scorecard")
     assert (card["completed_orders"], card["answered_orders"], card["answered_in_time_share"],

@@ -4,7 +4,9 @@ place at once, on the real database."""
 from __future__ import annotations
 
 from linli.ids import utcnow
-from services.catalog import search, store
+from linli.unit import Units
+from services.catalog import handlers, store
+from services.catalog.rules import search
 from tests.integration.test_catalog_api import CANTEEN, FAR, cat, lunch  # noqa: F401  (fixture)
 
 NEAR = f"near={CANTEEN['lng']},{CANTEEN['lat']}&radius_m=1000"
@@ -45,7 +47,7 @@ def test_near_me_follows_every_change_of_a_listing_and_its_provider(cat):
 
     cat.db.reviews.insert_one({"_id": "rev_1", "direction": "resident_to_provider", "subject_id": canteen.profile["id"],
                                "stars": 5, "counted": False, "visible_from": utcnow()})
-    store.count_revealed(cat.db, utcnow())
+    Units(cat.db, "catalog").run(handlers.reveal_reviews)  # the worker's timer
     assert cat.anyone.get(f"/listings?near={FAR['lng']},{FAR['lat']}&radius_m=500&sort=rating")["items"][0][
         "provider_score"] == {"average": 5.0, "count": 1}
     assert cat.db.search_places.find_one({"_id": draft["id"]})["rating"]["count"] == 1, "a new score reaches search"

@@ -8,11 +8,11 @@ from linli.consumer import apply_once
 from linli.unit import Units
 from linli.events import make_envelope
 from linli.ids import utcnow
-from services.catalog import handlers, store
+from services.catalog import bootstrap, handlers, store
 
 
 def _seed(db, capacity: int) -> str:
-    store.prepare(db)
+    bootstrap.build()  # indexes and reference data, as every catalog process does at start
     db.providers.insert_one({"_id": "prv_1", "owner_id": "acc_1", "status": "verified", "community_ids": ["c"]})
     db.listings.insert_one({"_id": "lst_1", "provider_id": "prv_1", "status": "published", "timezone": "Asia/Shanghai",
                             "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": capacity}]})

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.catalog import reviews
-from services.catalog.domain import RuleViolation
+from linli.domain_errors import RuleBroken
+from services.catalog.rules import reviews
 
 DONE = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
 
@@ -24,7 +24,7 @@ def test_each_direction_has_its_author_and_subject():
     parties = reviews.Parties("res", "prv", "vol")
     assert [reviews.subject_of(d, parties) for d in reviews.DIRECTIONS] == ["prv", "vol", "res"]
     assert [reviews.author_role(d) for d in reviews.DIRECTIONS] == ["resident", "resident", "provider"]
-    with pytest.raises(RuleViolation) as raised:
+    with pytest.raises(RuleBroken) as raised:
         reviews.subject_of("resident_to_volunteer", reviews.Parties("res", "prv", None))
     assert raised.value.field == "direction"
 

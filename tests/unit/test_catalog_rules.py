@@ -6,12 +6,15 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from services.catalog import listings, schedule, search, tokens
-from services.catalog.domain import RuleViolation, check_boundary, provider_move
+from linli.domain_errors import IllegalMove, RuleBroken
+from linli.geo import distance_m
+from services.catalog.rules import listings, schedule, search, tokens
+from services.catalog.rules.domain import check_boundary, provider_move
 
 LUNCH = {"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 40, "days": [1, 2, 3, 4, 5],
          "cutoff": "09:30", "cutoff_days_before": 0}
 MONDAY = date(2026, 11, 30)
+SHANGHAI = "Asia/Shanghai"
 
 
 def utc(*args) -> datetime:
@@ -19,29 +22,29 @@ def utc(*args) -> datetime:
 
 
 def field_of(fn, *args) -> str:
-    with pytest.raises(RuleViolation) as raised:
+    with pytest.raises(RuleBroken) as raised:
         fn(*args)
     return raised.value.field
 
 
 def test_a_slot_runs_on_its_weekdays_in_shanghai_time_and_closes_for_orders_at_the_cutoff():
-    day = schedule.slot_day(LUNCH, MONDAY, [])
+    day = schedule.slot_day(LUNCH, MONDAY, [], SHANGHAI)
     assert (day.start, day.end, day.cutoff_at) == (utc(2026, 11, 30, 3), utc(2026, 11, 30, 4, 30),
                                                     utc(2026, 11, 30, 1, 30))
     assert day.orderable(utc(2026, 11, 30, 1, 29)) and not day.orderable(utc(2026, 11, 30, 1, 30))
-    assert not schedule.slot_day(LUNCH, date(2026, 12, 5), []).scheduled  # a Saturday
+    assert not schedule.slot_day(LUNCH, date(2026, 12, 5), [], SHANGHAI).scheduled  # a Saturday
     night_before = {**LUNCH, "cutoff": "20:00", "cutoff_days_before": 1}
-    assert schedule.slot_day(night_before, MONDAY, []).cutoff_at == utc(2026, 11, 29, 12)
+    assert schedule.slot_day(night_before, MONDAY, [], SHANGHAI).cutoff_at == utc(2026, 11, 29, 12)
     no_cutoff = {k: v for k, v in LUNCH.items() if k not in ("cutoff", "days")}
-    assert schedule.slot_day(no_cutoff, date(2026, 12, 6), []).cutoff_at == utc(2026, 12, 6, 4, 30)
-    assert schedule.slot_day(no_cutoff, date(2026, 12, 6), []).scheduled  # no days given: every day
+    assert schedule.slot_day(no_cutoff, date(2026, 12, 6), [], SHANGHAI).cutoff_at == utc(2026, 12, 6, 4, 30)
+    assert schedule.slot_day(no_cutoff, date(2026, 12, 6), [], SHANGHAI).scheduled  # no days given: every day
 
 
 def test_exceptions_close_a_day_or_add_portions_to_it():
     exceptions = [{"date": "2026-11-30", "slot": None, "closed": True},
                   {"date": "2026-12-01", "slot": "lunch", "extra": 10}]
-    assert schedule.slot_day(LUNCH, MONDAY, exceptions).closed
-    assert schedule.slot_day(LUNCH, date(2026, 12, 1), exceptions).capacity == 50
+    assert schedule.slot_day(LUNCH, MONDAY, exceptions, SHANGHAI).closed
+    assert schedule.slot_day(LUNCH, date(2026, 12, 1), exceptions, SHANGHAI).capacity == 50
     assert schedule.closed_dates([LUNCH], exceptions) == ["2026-11-30"]
     assert schedule.open_days([LUNCH]) == [1, 2, 3, 4, 5] and schedule.open_days([]) == [1, 2, 3, 4, 5, 6, 7]
     assert field_of(schedule.check_exceptions, [{"date": "2026-11-30", "closed": True, "extra": 3}], [LUNCH]) \
@@ -131,17 +134,17 @@ def test_a_search_plan_names_the_field_it_cannot_use():
 def test_a_community_boundary_is_a_closed_ring_around_its_centre():
     square = [[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]
     check_boundary({"coordinates": [square]}, {"lng": 1, "lat": 1})
-    with pytest.raises(RuleViolation) as outside:
+    with pytest.raises(RuleBroken) as outside:
         check_boundary({"coordinates": [square]}, {"lng": 3, "lat": 1})
     assert outside.value.field == "center"
-    with pytest.raises(RuleViolation) as open_ring:
+    with pytest.raises(RuleBroken) as open_ring:
         check_boundary({"coordinates": [square[:-1] + [[0, 1]]]}, {"lng": 1, "lat": 1})
     assert open_ring.value.field == "boundary.coordinates.0"
 
 
 def _place_at(centre: dict, distance_m: float, bearing: float) -> dict:
     """The point `distance_m` from `centre` along a great circle, `bearing` radians east of north."""
-    from services.catalog import geo
+    from services.catalog.rules import geo
 
     lng, lat = (math.radians(x) for x in centre["coordinates"])
     d = distance_m / geo.EARTH_RADIUS_M
@@ -151,7 +154,7 @@ def _place_at(centre: dict, distance_m: float, bearing: float) -> dict:
 
 
 def _found_by(ranges: list[tuple[str, str, str]], spot: dict, category: str | None) -> bool:
-    from services.catalog import geo
+    from services.catalog.rules import geo
 
     keys = geo.keys_of(spot, category or "errands")
     return any(lo <= keys[field.removeprefix(geo.FIELD + ".")] <= hi for field, lo, hi in ranges)
@@ -162,7 +165,7 @@ def _found_by(ranges: list[tuple[str, str, str]], spot: dict, category: str | No
 def test_the_grid_key_ranges_of_a_near_search_hold_every_place_within_its_radius(lng, lat):
     import random
 
-    from services.catalog import geo
+    from services.catalog.rules import geo
 
     rng = random.Random(f"{lng},{lat}")
     centre = {"type": "Point", "coordinates": [lng, lat]}
@@ -177,7 +180,7 @@ def test_the_grid_key_ranges_of_a_near_search_hold_every_place_within_its_radius
             edge = [(radius * (1 - 1e-9), 2 * math.pi * i / 720) for i in range(720)]
             for d, bearing in inside + edge:
                 spot = _place_at(centre, d, bearing)
-                if geo.distance_m(centre, spot) <= radius:
+                if distance_m(*centre["coordinates"], *spot["coordinates"]) <= radius:
                     assert _found_by(ranges, spot, category), (radius, category, spot)
             # and another category's listings are not in a category search's ranges
             if category:
@@ -185,7 +188,7 @@ def test_the_grid_key_ranges_of_a_near_search_hold_every_place_within_its_radius
 
 
 def test_a_search_asks_for_little_more_than_its_circle():
-    from services.catalog import geo
+    from services.catalog.rules import geo
 
     centre = {"type": "Point", "coordinates": [121.55, 31.18]}
     ranges = geo.covering(centre, 2000, "charity_meals")
@@ -197,7 +200,7 @@ def test_a_search_asks_for_little_more_than_its_circle():
 
 
 def test_only_a_located_findable_listing_has_a_search_place_with_grid_keys():
-    from services.catalog import geo
+    from services.catalog.rules import geo
 
     spot = {"type": "Point", "coordinates": [121.55, 31.18]}
     listing = {"_id": "lst_1", "category": "errands", "status": "published", "provider_active": True,
@@ -217,9 +220,7 @@ def test_only_a_located_findable_listing_has_a_search_place_with_grid_keys():
 
 
 def test_distances_are_on_the_sphere():
-    from services.catalog import geo
-
-    one_degree = geo.distance_m({"coordinates": [121, 31]}, {"coordinates": [121, 32]})
+    one_degree = distance_m(121, 31, 121, 32)
     assert 111_000 < one_degree < 111_500
 
 
@@ -237,3 +238,73 @@ def test_near_results_are_cut_at_the_radius_and_sorted_like_mongo():
     assert 470 < page[0]["distance_m"] < 480 and page[1]["distance_m"] == 0
     by_distance = search.plan({"radius_m": 1000, "near": "121.5,31.1"})
     assert [d["_id"] for d in search.rank(by_distance, docs, 1, 1)[0]] == ["a"]
+
+
+def test_every_provider_move_from_every_status_is_the_tables():
+    from services.catalog.rules.domain import PROVIDER_MOVES
+
+    expected = {("pending", "verify"): "verified", ("suspended", "verify"): "verified",
+                ("verified", "verify"): "verified", ("pending", "suspend"): "suspended",
+                ("verified", "suspend"): "suspended", ("suspended", "suspend"): "suspended"}
+    for (status, action), target in expected.items():
+        assert provider_move(status, action) == target
+    for action, (_, _, refusal) in PROVIDER_MOVES.items():
+        with pytest.raises(IllegalMove) as refused:
+            provider_move("closed", action)
+        assert refused.value.current == "closed" and refused.value.message == refusal
+
+
+FUNDED = [{"tag": "elder70", "resident_pays_fen": 300, "shares": [{"funder": "town", "amount_fen": 1200}]}]
+UNFUNDED = [{"tag": "elder70", "resident_pays_fen": 1500, "shares": [{"funder": "town", "amount_fen": 0}]}]
+NOW = datetime(2026, 11, 30, 3, tzinfo=timezone.utc)
+
+
+def test_funders_shares_wait_while_the_deal_in_effect_and_its_price_stay():
+    assert listings.funded(FUNDED) and not listings.funded(UNFUNDED) and not listings.funded([])
+    # a new listing: its price at once, funded tiers wait
+    assert listings.pricing_in_effect(None, 1500, FUNDED, NOW) == {
+        "price_fen": 1500, "tiers": [], "proposed_pricing": {"price_fen": 1500, "tiers": FUNDED, "proposed_at": NOW}}
+    # tiers costing no funder apply at once and withdraw what waited
+    assert listings.pricing_in_effect(None, 1500, UNFUNDED, NOW) == {"price_fen": 1500, "tiers": UNFUNDED,
+                                                                    "proposed_pricing": None}
+    approved = {"price_fen": 1500, "tiers": FUNDED}
+    assert listings.pricing_in_effect(approved, 1500, FUNDED, NOW)["proposed_pricing"] is None  # the deal itself
+    richer = [{**FUNDED[0], "shares": [{"funder": "town", "amount_fen": 1500}]}]
+    waiting = listings.pricing_in_effect(approved, 1800, richer, NOW)
+    assert (waiting["price_fen"], waiting["tiers"], waiting["proposed_pricing"]["price_fen"]) == (1500, FUNDED, 1800)
+    # a new price while no funded tiers apply: the new price now, the funded tiers later
+    plain = {"price_fen": 1500, "tiers": UNFUNDED}
+    assert listings.pricing_in_effect(plain, 1800, richer, NOW)[("price_fen")] == 1800
+    assert listings.pricing_in_effect(plain, 1800, richer, NOW)["tiers"] == []
+    assert listings.pricing_in_effect(plain, 1500, FUNDED, NOW)["tiers"] == UNFUNDED
+
+
+def test_an_approval_applies_what_waits_on_the_version_the_coordinator_saw():
+    from linli.domain_errors import Conflict
+
+    listing = {"_id": "lst_1", "status": "published", "version": 3, "title": "午餐", "price_fen": 1500, "tiers": [],
+               "slots": [], "exceptions": [], "proposed_pricing": {"price_fen": 1500, "tiers": FUNDED,
+                                                                  "proposed_at": NOW}}
+    after = listings.approved(listing, 3, "acc_lin", NOW)
+    assert (after["tiers"], after["version"], after["proposed_pricing"]) == (FUNDED, 4, None)
+    assert after["pricing_approved"] == {"by": "acc_lin", "at": NOW, "version": 4}
+    with pytest.raises(Conflict) as stale:
+        listings.approved(listing, 2, "acc_lin", NOW)
+    assert stale.value.code == "listing_changed"
+    with pytest.raises(Conflict) as nothing:
+        listings.approved(after, 4, "acc_lin", NOW)
+    assert nothing.value.code == "nothing_to_approve"
+    with pytest.raises(IllegalMove):
+        listings.approved({**listing, "status": "withdrawn"}, 3, "acc_lin", NOW)
+
+
+def test_a_provider_edits_the_price_it_asked_for_not_only_the_one_in_effect():
+    listing = {"_id": "lst_1", "status": "published", "version": 2, "title": "午餐", "fulfilment": "on_site",
+               "community_ids": ["lianxi"], "price_fen": 1500, "tiers": [], "slots": [], "exceptions": [],
+               "proposed_pricing": {"price_fen": 1500, "tiers": FUNDED, "proposed_at": NOW}}
+    retitled = listings.edited(listing, {"title": "爱心午餐"}, ["lianxi"], NOW)
+    assert retitled["proposed_pricing"]["tiers"] == FUNDED and retitled["tiers"] == []
+    # the tiers waiting are checked against the new price, so a price alone that breaks them is refused
+    assert field_of(listings.edited, listing, {"price_fen": 1600}, ["lianxi"], NOW) == "tiers.0.shares"
+    withdrawn = listings.edited(listing, {"tiers": []}, ["lianxi"], NOW)
+    assert withdrawn["proposed_pricing"] is None and withdrawn["tiers"] == []

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from .domain import RuleViolation
+from linli.domain_errors import RuleBroken
 
 DIRECTIONS = ("resident_to_provider", "resident_to_volunteer", "provider_to_resident")
 REVEAL_AFTER = timedelta(days=7)
@@ -41,7 +41,7 @@ def subject_of(direction: str, parties: Parties) -> str:
     if direction == "provider_to_resident":
         return parties.resident_id
     if parties.volunteer_id is None:
-        raise RuleViolation("direction", "nobody delivered this order, so there is no volunteer to review")
+        raise RuleBroken("direction", "nobody delivered this order, so there is no volunteer to review")
     return parties.volunteer_id
 
 

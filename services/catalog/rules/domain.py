@@ -1,11 +1,13 @@
 """Catalog rules shared by the rest, without I/O: reference data, provider states, community shapes.
 
 Listing rules live in listings.py, slot schedules in schedule.py, search tokens in tokens.py,
-review rules in reviews.py.
+review rules in reviews.py, search in search.py and geo.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from linli.domain_errors import Forbidden, IllegalMove, RuleBroken
 
 CATEGORIES = (
     ("charity_meals", "助餐", "Charity meals"),
@@ -20,7 +22,6 @@ CATEGORY_IDS = tuple(c[0] for c in CATEGORIES)
 PROVIDER_KINDS = ("merchant", "hospital_canteen", "craftsman", "volunteer_expert")
 FULFILMENTS = ("delivered", "on_site", "remote")
 LISTING_STATUSES = ("draft", "published", "paused", "withdrawn")
-DEFAULT_TZ = "Asia/Shanghai"
 
 # who may move a listing where; withdrawn is final so an order's listing never comes back changed
 LISTING_MOVES = {
@@ -29,32 +30,31 @@ LISTING_MOVES = {
     "paused": ("published", "withdrawn"),
     "withdrawn": (),
 }
-# a coordinator moves a provider; a suspended provider is reinstated by verifying it again
+# a coordinator moves a provider; a suspended provider is reinstated by verifying it again.
+# action: (from, to, the refusal when the provider is elsewhere)
 PROVIDER_MOVES = {
-    "verify": ("pending", "suspended"),
-    "suspend": ("pending", "verified"),
+    "verify": (("pending", "suspended"), "verified", "Only a pending or suspended provider can be verified."),
+    "suspend": (("pending", "verified"), "suspended", "Only a pending or verified provider can be suspended."),
 }
-
-
-class RuleViolation(ValueError):
-    """A rule broken by the input; `field` names what to fix."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 # -- providers -----------------------------------------------------------------------------
 
 def provider_move(current: str, action: str) -> str:
-    """The provider's next status (the same when it is there already); RuleViolation when the move does not apply."""
-    target = "verified" if action == "verify" else "suspended"
+    """The provider's next status (the same when it is there already); IllegalMove when the move does not apply."""
+    sources, target, refusal = PROVIDER_MOVES[action]
     if current == target:
         return current
-    if current not in PROVIDER_MOVES[action]:
-        raise RuleViolation("status", f"a {current} provider cannot be {'verified' if action == 'verify' else 'suspended'}")
+    if current not in sources:
+        raise IllegalMove(current, refusal)
     return target
+
+
+def check_watches(who, community_ids, refusal: str) -> None:
+    """Staff act only within the communities they watch over (an admin everywhere): `who` is a
+    linli.auth.Principal, whose `watches_any` is the one home of that rule."""
+    if not who.watches_any(community_ids):
+        raise Forbidden(refusal)
 
 
 def provider_can_publish(provider: dict) -> bool:
@@ -67,12 +67,12 @@ def check_boundary(boundary: dict, center: dict) -> None:
     """A GeoJSON polygon whose outer ring is closed, and which holds the community's centre."""
     ring = boundary["coordinates"][0]
     if len(ring) < 4:
-        raise RuleViolation("boundary.coordinates", "a ring needs at least four positions")
+        raise RuleBroken("boundary.coordinates", "a ring needs at least four positions")
     for ring_i, r in enumerate(boundary["coordinates"]):
         if r[0] != r[-1]:
-            raise RuleViolation(f"boundary.coordinates.{ring_i}", "a ring must end where it starts")
+            raise RuleBroken(f"boundary.coordinates.{ring_i}", "a ring must end where it starts")
     if not point_in_ring(center["lng"], center["lat"], ring):
-        raise RuleViolation("center", "the centre must lie inside the boundary")
+        raise RuleBroken("center", "the centre must lie inside the boundary")
 
 
 def point_in_ring(lng: float, lat: float, ring: list[list[float]]) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-from linli import geo as sphere
 from linli.geo import EARTH_RADIUS_M
 
 GRID_DEGREES = (0.005, 0.02, 0.1)         # about 500 m, 2 km and 10 km from south to north
@@ -99,7 +98,3 @@ def _columns(level: int, row: int, lng: float, lat: float, theta: float) -> list
     first, last = first % ncols, last % ncols
     return [(first, last)] if first <= last else [(first, ncols - 1), (0, last)]
 
-
-def distance_m(a: dict, b: dict) -> float:
-    """Great-circle distance between two GeoJSON points."""
-    return sphere.distance_m(*a["coordinates"], *b["coordinates"])

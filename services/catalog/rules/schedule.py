@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 from linli.clock import local_to_utc
 
-from .domain import DEFAULT_TZ, Rejection, RuleViolation
+from linli.domain_errors import RuleBroken
+
+from .domain import Rejection
 
 ALL_DAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO weekdays, Monday = 1
 MAX_RANGE_DAYS = 31
@@ -22,7 +24,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 def parse_hhmm(value: str, field: str) -> time:
     if not isinstance(value, str) or not _HHMM.match(value):
-        raise RuleViolation(field, "use 24-hour HH:MM, for example 11:30")
+        raise RuleBroken(field, "use 24-hour HH:MM, for example 11:30")
     h, m = value.split(":")
     return time(int(h), int(m))
 
@@ -38,16 +40,16 @@ def check_slots(slots: list[dict]) -> None:
         start = parse_hhmm(slot["start"], f"slots.{i}.start")
         end = parse_hhmm(slot["end"], f"slots.{i}.end")
         if end <= start:
-            raise RuleViolation(f"slots.{i}.end", "the slot must end after it starts")
+            raise RuleBroken(f"slots.{i}.end", "the slot must end after it starts")
         if slot["name"] in names:
-            raise RuleViolation(f"slots.{i}.name", f"two slots are named {slot['name']!r}")
+            raise RuleBroken(f"slots.{i}.name", f"two slots are named {slot['name']!r}")
         names.add(slot["name"])
         if len(set(days_of(slot))) != len(days_of(slot)):
-            raise RuleViolation(f"slots.{i}.days", "name each day once")
+            raise RuleBroken(f"slots.{i}.days", "name each day once")
         if slot.get("cutoff") is not None:
             cutoff = parse_hhmm(slot["cutoff"], f"slots.{i}.cutoff")
             if slot.get("cutoff_days_before", 0) == 0 and cutoff > start:
-                raise RuleViolation(f"slots.{i}.cutoff", "orders must close by the time the slot starts")
+                raise RuleBroken(f"slots.{i}.cutoff", "orders must close by the time the slot starts")
 
 
 def check_exceptions(exceptions: list[dict], slots: list[dict]) -> None:
@@ -55,12 +57,12 @@ def check_exceptions(exceptions: list[dict], slots: list[dict]) -> None:
     seen = set()
     for i, exc in enumerate(exceptions):
         if exc.get("slot") is not None and exc["slot"] not in names:
-            raise RuleViolation(f"exceptions.{i}.slot", f"there is no slot named {exc['slot']!r}")
+            raise RuleBroken(f"exceptions.{i}.slot", f"there is no slot named {exc['slot']!r}")
         if bool(exc.get("closed")) == bool(exc.get("extra")):
-            raise RuleViolation(f"exceptions.{i}", "say either closed: true or a number of extra portions")
+            raise RuleBroken(f"exceptions.{i}", "say either closed: true or a number of extra portions")
         key = (exc["date"], exc.get("slot"))
         if key in seen:
-            raise RuleViolation(f"exceptions.{i}.date", "one exception per date and slot")
+            raise RuleBroken(f"exceptions.{i}.date", "one exception per date and slot")
         seen.add(key)
 
 
@@ -84,7 +86,7 @@ class SlotDay:
         return self.runs and now < self.cutoff_at and now < self.end
 
 
-def slot_day(slot: dict, day: date, exceptions: list[dict], tz: str = DEFAULT_TZ) -> SlotDay:
+def slot_day(slot: dict, day: date, exceptions: list[dict], tz: str) -> SlotDay:
     start = local_to_utc(day, parse_hhmm(slot["start"], "start"), tz)
     end = local_to_utc(day, parse_hhmm(slot["end"], "end"), tz)
     if slot.get("cutoff") is not None:
@@ -92,8 +94,7 @@ def slot_day(slot: dict, day: date, exceptions: list[dict], tz: str = DEFAULT_TZ
         cutoff_at = local_to_utc(cutoff_day, parse_hhmm(slot["cutoff"], "cutoff"), tz)
     else:
         cutoff_at = end  # no cut-off: orders are taken until the slot is over
-    iso_day = day.isoformat()
-    todays = [e for e in exceptions if e["date"] == iso_day and e.get("slot") in (None, slot["name"])]
+    todays = _exceptions_on(slot, day, exceptions)
     return SlotDay(
         name=slot["name"], day=day, start=start, end=end, cutoff_at=cutoff_at,
         scheduled=day.isoweekday() in days_of(slot),
@@ -102,18 +103,32 @@ def slot_day(slot: dict, day: date, exceptions: list[dict], tz: str = DEFAULT_TZ
     )
 
 
+def _exceptions_on(slot: dict, day: date, exceptions: list[dict]) -> list[dict]:
+    iso_day = day.isoformat()
+    return [e for e in exceptions if e["date"] == iso_day and e.get("slot") in (None, slot["name"])]
+
+
 def listing_slot_day(listing: dict, slot_name: str, day: date) -> SlotDay | None:
     slot = next((s for s in listing.get("slots", []) if s["name"] == slot_name), None)
     if slot is None:
         return None
-    return slot_day(slot, day, listing.get("exceptions", []), listing.get("timezone", DEFAULT_TZ))
+    return slot_day(slot, day, listing.get("exceptions", []), listing["timezone"])
+
+
+def slot_availability(listing: dict, slot: dict, day: date, taken: dict, now: datetime) -> dict:
+    """What is left of one slot on one day; `taken` maps (date, slot name) to the portions held."""
+    sd = listing_slot_day(listing, slot["name"], day)
+    left = max(sd.capacity - taken.get((day.isoformat(), slot["name"]), 0), 0) if sd.runs else 0
+    return {"name": slot["name"], "start": slot["start"], "end": slot["end"], "starts_at": sd.start,
+            "ends_at": sd.end, "cutoff_at": sd.cutoff_at, "capacity": sd.capacity if sd.runs else 0,
+            "remaining": left, "closed": not sd.runs, "orderable": sd.orderable(now) and left > 0}
 
 
 def date_range(first: date, last: date) -> list[date]:
     if last < first:
-        raise RuleViolation("to", "the range must end on or after its start")
+        raise RuleBroken("to", "the range must end on or after its start")
     if (last - first).days >= MAX_RANGE_DAYS:
-        raise RuleViolation("to", f"ask for at most {MAX_RANGE_DAYS} days at a time")
+        raise RuleBroken("to", f"ask for at most {MAX_RANGE_DAYS} days at a time")
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
@@ -130,7 +145,7 @@ def closed_dates(slots: list[dict], exceptions: list[dict]) -> list[str]:
     for iso_day in sorted({e["date"] for e in exceptions if e.get("closed")}):
         day = date.fromisoformat(iso_day)
         running = [s for s in slots if day.isoweekday() in days_of(s)]
-        if running and all(slot_day(s, day, exceptions).closed for s in running):
+        if running and all(any(e.get("closed") for e in _exceptions_on(s, day, exceptions)) for s in running):
             out.append(iso_day)
     return out
 
@@ -160,7 +175,7 @@ def reservation_refusal(listing: dict | None, provider: dict | None, slot_name: 
 
 
 def _local_hhmm(listing: dict, at: datetime) -> str:
-    return at.astimezone(ZoneInfo(listing.get("timezone", DEFAULT_TZ))).strftime("%H:%M")
+    return at.astimezone(ZoneInfo(listing["timezone"])).strftime("%H:%M")
 
 
 def sold_out(slot_name: str, day: date, remaining: int, quantity: int) -> Rejection:
