@@ -3,8 +3,8 @@ three communities, a hospital canteen with a charity lunch, a repair craftsman, 
 residents, two volunteers on duty, a coordinator and an admin."""
 from __future__ import annotations
 
-from gateway import accounts as gw_accounts
-from gateway.admin import create_account
+from gateway.admin import create_account, demo_seeded, mark_demo_seeded
+from linli.domain_errors import Conflict
 
 from .client import Client
 
@@ -31,7 +31,7 @@ def _sign_in(api: Client, username: str, name: str, role: str) -> Client:
     if role in ("admin", "coordinator"):
         try:
             create_account(username, PASSWORD, name, role, tuple(ALL) if role == "coordinator" else ())
-        except gw_accounts.UsernameTaken:
+        except Conflict:  # the username is taken: made on an earlier start
             pass
         return api.login(username, PASSWORD)
     created = api.request("POST", "/api/v1/auth/register", expect=(201, 409),
@@ -40,7 +40,7 @@ def _sign_in(api: Client, username: str, name: str, role: str) -> Client:
 
 
 def already_seeded() -> bool:
-    return gw_accounts.database().meta.find_one({"_id": "demo_seed"}) is not None
+    return demo_seeded()
 
 
 def seed(base_url: str) -> dict:
@@ -81,5 +81,5 @@ def seed(base_url: str) -> dict:
         who[username].put("/api/v1/delivery/volunteers/me/duty",
                           {"on_duty": True, "location": {"lng": spot[0], "lat": spot[1]}})
 
-    gw_accounts.database().meta.insert_one({"_id": "demo_seed", "lunch_listing": lunch["id"]})
+    mark_demo_seeded(lunch_listing=lunch["id"])
     return {"lunch_listing": lunch["id"]}

@@ -11,14 +11,23 @@ import os
 import sys
 
 from linli.auth import ROLES
+from linli.domain_errors import DomainError
 
-from . import accounts
+from . import bootstrap, commands
+from .store import accounts as store
 
 
 def create_account(username: str, password: str, name: str, role: str, communities: tuple[str, ...] = ()) -> dict:
-    db = accounts.database()
-    accounts.prepare(db)
-    return accounts.create(db, username, password, name, role, communities)
+    return commands.create_staff(bootstrap.build().units, username, password, name, role, communities)
+
+
+def demo_seeded() -> bool:
+    """Whether `make run`'s demo data was loaded already (devstack.seed)."""
+    return store.seed_marker(bootstrap.database()) is not None
+
+
+def mark_demo_seeded(**facts) -> None:
+    store.mark_seeded(bootstrap.database(), **facts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,21 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--communities", default="", help="a coordinator's communities, comma-separated")
     args = parser.parse_args(argv)
     password = os.environ.get("LINLI_NEW_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 8:
-        print("The password needs at least 8 characters.", file=sys.stderr)
-        return 2
     communities = tuple(c.strip() for c in args.communities.split(",") if c.strip())
-    if args.role == "coordinator" and not communities:
-        print("A coordinator watches over at least one community: add --communities.", file=sys.stderr)
-        return 2
     try:
         account = create_account(args.username, password, args.name, args.role, communities)
-    except accounts.UsernameTaken:
-        print(f"The username {args.username!r} is taken.", file=sys.stderr)
-        return 1
+    except DomainError as refused:
+        print(_MESSAGES.get(getattr(refused, "field", None), refused.message).format(username=args.username),
+              file=sys.stderr)
+        return 1 if refused.code == "conflict" else 2
     print(f"created {account['role']} {account['username']} ({account['_id']})")
     return 0
 
+
+# the command line's own words for the rules' refusals
+_MESSAGES = {"password": "The password needs at least 8 characters.",
+             "community_ids": "A coordinator watches over at least one community: add --communities.",
+             None: "The username {username!r} is taken."}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,35 +3,27 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from linli import logs
-from linli.config import settings
 from linli.web import check_dependencies, create_app as base_app
 
-from . import accounts, proxy, security, tracking
-from .api import blp
-from .pages import pages
-
-PROXIED = tuple(proxy.ROUTES)
+from . import bootstrap
+from .api import accounts, auth, proxy, revoked, security, tracking
+from .api.pages import pages
 
 
-def create_app() -> Flask:
+def create_app(gateway: bootstrap.Gateway | None = None) -> Flask:
     logs.setup("gateway")
-    db = accounts.database()
-    accounts.prepare(db)
+    gw = gateway or bootstrap.build()
     app, api = base_app("gateway", title="Linli gateway", serve_spec=False,
-                        readiness=lambda: check_dependencies(db, settings().amqp_url))
-    api.register_blueprint(blp)
+                        readiness=lambda: check_dependencies(gw.db, gw.settings.amqp_url))
+    app.extensions["linli_gateway"] = gw
+    proxy.install(app)  # first: a path that could be read two ways goes no further
+    revoked.install(app)
+    api.register_blueprint(auth.blp)
+    api.register_blueprint(accounts.blp)
     api.register_blueprint(tracking.blp)
     app.register_blueprint(pages)
     security.install(app)
-    if settings().trusted_proxies:
+    if gw.settings.trusted_proxies:
         # behind a reverse proxy the client's address (sign-in throttling, logs) is in X-Forwarded-For
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings().trusted_proxies, x_proto=settings().trusted_proxies)
-
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-    for prefix in PROXIED:
-        # one rule per service prefix: /api/v1/<prefix> and everything under it
-        app.add_url_rule(f"/api/v1/{prefix}", f"proxy_{prefix}_root",
-                         lambda prefix=prefix: proxy.forward(prefix, ""), methods=methods)
-        app.add_url_rule(f"/api/v1/{prefix}/<path:rest>", f"proxy_{prefix}",
-                         lambda rest, prefix=prefix: proxy.forward(prefix, rest), methods=methods)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=gw.settings.trusted_proxies, x_proto=gw.settings.trusted_proxies)
     return app

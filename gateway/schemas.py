@@ -6,12 +6,11 @@ from marshmallow import validate
 
 from linli.schemas import PageArgs, StrictSchema, fields, page_schema, phone
 
-from .accounts import ELIGIBILITY_TAGS, SELF_SERVICE_ROLES
+from .rules.accounts import ELIGIBILITY_TAGS, SELF_SERVICE_ROLES, USERNAME, USERNAME_HINT
 
 
 class RegisterIn(StrictSchema):
-    username = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9_.+-]{3,40}$", error="3 to 40 letters, digits or . _ + -"))
+    username = fields.String(required=True, validate=validate.Regexp(USERNAME, error=USERNAME_HINT))
     password = fields.String(required=True, load_only=True, validate=validate.Length(8, 128))
     name = fields.String(required=True, validate=validate.Length(1, 40))
     role = fields.String(load_default="resident", validate=validate.OneOf(
@@ -70,8 +69,7 @@ class ResidentIn(ProfileSchema):
     """An elder the committee signs up: a name, the community they live in, and what an order needs."""
     name = fields.String(required=True, validate=validate.Length(1, 40))
     community_id = fields.String(required=True, validate=validate.Length(1, 40))
-    username = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.+-]{3,40}$",
-                                                      error="3 to 40 letters, digits or . _ + -"),
+    username = fields.String(validate=validate.Regexp(USERNAME, error=USERNAME_HINT),
                              metadata={"description": "what family members ask for a link with; "
                                                       "the account id when not given"})
 
@@ -99,8 +97,7 @@ class LogoutIn(StrictSchema):
 
 
 class StaffIn(StrictSchema):
-    username = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9_.+-]{3,40}$", error="3 to 40 letters, digits or . _ + -"))
+    username = fields.String(required=True, validate=validate.Regexp(USERNAME, error=USERNAME_HINT))
     password = fields.String(required=True, load_only=True, validate=validate.Length(8, 128))
     name = fields.String(required=True, validate=validate.Length(1, 40))
     role = fields.String(required=True, validate=validate.OneOf(("coordinator", "admin")))
@@ -133,3 +130,8 @@ class FamilyLinkSchema(ma.Schema):
     elder_name = fields.String()
     relation = fields.String()
     status = fields.String()
+
+
+class DisableIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(3, 200),
+                           metadata={"description": "why, for the record (a coordinator who left, a lost phone)"})

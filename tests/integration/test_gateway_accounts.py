@@ -2,6 +2,8 @@
 tags only a coordinator sets, family links, and the headers the one door adds."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from linli.auth import verify_access_token
@@ -10,8 +12,31 @@ from linli.config import reset_settings
 PASSWORD = "a-good-password"
 
 
+COMMUNITIES = ("lianxi", "pengfei")
+
+
 @pytest.fixture
-def gateway(linli_env, monkeypatch):
+def catalog_communities(linli_env, monkeypatch):
+    """A stand-in for the catalog's public list of communities (all the gateway asks it)."""
+    from flask import Flask
+    from werkzeug.serving import make_server
+
+    from devstack.net import free_port
+
+    fake = Flask("catalog-communities")
+    fake.get("/api/v1/catalog/communities")(lambda: [{"id": c, "name": c} for c in COMMUNITIES])
+    port = free_port()
+    server = make_server("127.0.0.1", port, fake, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("LINLI_CATALOG_URL", f"http://127.0.0.1:{port}")
+    reset_settings()
+    yield COMMUNITIES
+    server.shutdown()
+
+
+@pytest.fixture
+def gateway(linli_env, catalog_communities, monkeypatch):
     monkeypatch.setenv("LINLI_SIGNUP_LIMIT", "100 per hour")
     monkeypatch.setenv("LINLI_CORS_ORIGINS", "https://app.linli.example")
     reset_settings()
@@ -68,19 +93,37 @@ def test_nobody_raises_their_own_rights(gateway):
     assert verify_access_token(_login(gateway, "lin2").get_json()["access_token"]).communities == ("lianxi",)
 
 
-def test_failed_sign_ins_are_throttled_per_account_then_per_address(gateway):
+def test_a_password_guesser_is_slowed_down_but_cannot_lock_the_owner_out(gateway):
     _register(gateway, "wang")
+    assert _login(gateway, "wang", address="10.0.0.2").status_code == 200  # the owner's phone, used before
     for _ in range(5):
-        assert _login(gateway, "wang", "wrong-password").status_code == 401
-    blocked = _login(gateway, "wang")  # even the right password waits now
+        assert _login(gateway, "wang", "wrong-password", address="10.6.6.6").status_code == 401
+    blocked = _login(gateway, "wang", address="10.6.6.6")  # even the right password waits, from there
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
     assert "wait" in blocked.get_json()["error"]["message"]
-    assert _login(gateway, "wang", address="10.0.0.2").status_code == 429, "the account is protected from everywhere"
-    for n in range(20):
-        _login(gateway, f"nobody{n}", "wrong-password", address="10.9.9.9")
+    assert int(blocked.headers["Retry-After"]) <= 15 * 60, "a slow-down, not a lock"
+    assert _login(gateway, "wang", address="10.0.0.2").status_code == 200, "the owner signs in from their phone"
+    assert _login(gateway, "wang", address="10.0.0.3").status_code == 200, "and from a place never used before"
+    assert _login(gateway, "admin", "wrong-password", address="10.6.6.6").status_code == 401
+
+
+def test_brute_force_from_one_address_is_stopped_whichever_accounts_it_tries(gateway):
     _register(gateway, "lili")
+    for n in range(20):
+        assert _login(gateway, f"nobody{n}", "wrong-password", address="10.9.9.9").status_code == 401
+    assert _login(gateway, "lili", "wrong-password", address="10.9.9.9").status_code == 429
     assert _login(gateway, "lili", address="10.9.9.9").status_code == 429, "that address tried too many accounts"
     assert _login(gateway, "lili", address="10.0.0.3").status_code == 200
+
+
+def test_guesses_spread_over_many_addresses_stop_at_the_account_limit_except_for_the_owners_places(gateway):
+    _register(gateway, "zhou")
+    assert _login(gateway, "zhou", address="10.0.0.2").status_code == 200  # the owner's phone
+    for n in range(30):  # a botnet: 3 guesses from each of 10 addresses, under every per-address limit
+        assert _login(gateway, "zhou", f"guess-{n}", address=f"198.51.100.{n // 3}").status_code == 401
+    assert _login(gateway, "zhou", "guess-31", address="198.51.100.77").status_code == 429
+    assert _login(gateway, "zhou", address="198.51.100.78").status_code == 429, "an unknown place waits"
+    assert _login(gateway, "zhou", address="10.0.0.2").status_code == 200, "the owner's known place does not"
 
 
 def test_refresh_tokens_rotate_and_a_reused_one_ends_the_session(gateway):
@@ -211,8 +254,8 @@ def test_interactive_docs_are_served_without_any_outside_network(gateway):
     assert "/api/v1/auth/login" in listing
 
 
-def test_behind_a_trusted_proxy_the_address_throttled_is_the_clients_and_a_forged_one_is_ignored(linli_env,
-                                                                                                  monkeypatch):
+def test_behind_a_trusted_proxy_the_address_throttled_is_the_clients_and_a_forged_one_is_ignored(
+        linli_env, catalog_communities, monkeypatch):
     monkeypatch.setenv("LINLI_SIGNUP_LIMIT", "100 per hour")
     monkeypatch.setenv("LINLI_TRUSTED_PROXIES", "1")
     reset_settings()
@@ -230,3 +273,52 @@ def test_behind_a_trusted_proxy_the_address_throttled_is_the_clients_and_a_forge
         login(f"nobody{n}", "wrong-password", "203.0.113.7", forged=f"198.51.100.{n}")
     assert login("zhou", PASSWORD, "203.0.113.7").status_code == 429, "the address the proxy saw is throttled"
     assert login("zhou", PASSWORD, "203.0.113.8").status_code == 200, "another client behind the same proxy is not"
+
+
+def test_an_admin_disables_a_staff_account_and_its_sessions_and_tokens_stop_at_once(gateway):
+    _staff("admin", "root1")
+    _staff("admin", "root2")
+    _staff("coordinator", "lin")
+    from gateway.admin import create_account
+
+    create_account("wang", PASSWORD, "wang", "coordinator", ("pengfei",))
+    root1, lin, wang = (_login(gateway, u).get_json() for u in ("root1", "lin", "wang"))
+    lin_id = lin["account"]["id"]
+    reason = {"reason": "moved to another district"}
+    assert gateway.post(f"/api/v1/accounts/{lin_id}/disable", json=reason, headers=_auth(wang)).status_code == 403
+    assert gateway.get("/api/v1/me", headers=_auth(lin)).status_code == 200, "a coordinator cannot disable another"
+    bad = gateway.post(f"/api/v1/accounts/{lin_id}/disable", json={}, headers=_auth(root1))
+    assert bad.status_code == 422 and "reason" in bad.get_json()["error"]["details"]
+    myself = gateway.post(f"/api/v1/accounts/{root1['account']['id']}/disable", json=reason, headers=_auth(root1))
+    assert myself.status_code == 409 and "another admin" in myself.get_json()["error"]["message"]
+    assert gateway.post("/api/v1/accounts/acc_nobody/disable", json=reason, headers=_auth(root1)).status_code == 404
+
+    done = gateway.post(f"/api/v1/accounts/{lin_id}/disable", json=reason, headers=_auth(root1))
+    assert done.status_code == 200 and done.get_json()["id"] == lin_id
+    assert gateway.post(f"/api/v1/accounts/{lin_id}/disable", json=reason, headers=_auth(root1)).status_code == 200
+    shut = gateway.get("/api/v1/me", headers=_auth(lin))
+    assert shut.status_code == 401 and "disabled" in shut.get_json()["error"]["message"]
+    proxied = gateway.get("/api/v1/delivery/tasks", headers=_auth(lin))
+    assert proxied.status_code == 401, "its access token goes no further than the door"
+    assert gateway.post("/api/v1/auth/refresh", json={"refresh_token": lin["refresh_token"]}).status_code == 401
+    again = _login(gateway, "lin")
+    assert again.status_code == 403 and again.get_json()["error"]["code"] == "account_disabled"
+    assert _login(gateway, "lin", "wrong-password").status_code == 401, "nothing told to someone guessing"
+    assert gateway.get("/api/v1/me", headers=_auth(wang)).status_code == 200, "the other coordinator works on"
+    assert gateway.get("/api/v1/me", headers=_auth(_login(gateway, "root2").get_json())).status_code == 200
+
+
+def test_a_resident_names_only_communities_linli_serves_in_their_profile(gateway):
+    first, second = _register(gateway, "chen1"), _register(gateway, "chen2")
+    for who in (first, second):
+        nowhere = gateway.put("/api/v1/me/profile", json={"community_id": "atlantis"}, headers=_auth(who))
+        assert nowhere.status_code == 422 and "community_id" in nowhere.get_json()["error"]["details"]
+        address = {"label": "home", "community_id": "atlantis", "building": "1", "room": "101"}
+        hidden = gateway.put("/api/v1/me/profile", json={"community_id": "lianxi", "addresses": [address]},
+                             headers=_auth(who))
+        assert hidden.status_code == 422 and "addresses.0.community_id" in hidden.get_json()["error"]["details"]
+        assert gateway.get("/api/v1/me", headers=_auth(who)).get_json()["profile"] == {}, "nothing changed"
+    moved = gateway.put("/api/v1/me/profile", json={"community_id": "pengfei", "addresses": [
+        {"label": "home", "community_id": "pengfei", "building": "3", "room": "502"}]}, headers=_auth(second))
+    assert moved.status_code == 200 and moved.get_json()["profile"]["community_id"] == "pengfei"
+    assert gateway.get("/api/v1/me", headers=_auth(first)).get_json()["profile"] == {}

@@ -6,7 +6,7 @@ import html
 from flask import Blueprint, abort, current_app, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-from . import openapi
+from ..adapters import openapi
 
 pages = Blueprint("pages", __name__)
 

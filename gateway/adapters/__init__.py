@@ -1,0 +1,1 @@
+"""The gateway's clients of other parties: the services behind it."""

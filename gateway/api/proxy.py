@@ -1,0 +1,62 @@
+"""Forwarding /api/v1/<public prefix>/... to the service that owns it.
+
+Every request is checked first (`rules.paths.check`, for every route of the gateway): a path that could
+be read two ways is not found. The proxy then forwards only an allow-listed public prefix, to a URL
+built from the checked segments.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask, Response, g, request
+
+from linli import logs
+from linli.errors import error_body
+
+from ..adapters import services
+from ..rules import paths
+
+log = logging.getLogger("gateway.proxy")
+
+PASS_REQUEST_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-Key", "X-Correlation-ID",
+                        # the payment provider's signature travels in these
+                        "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial")
+PASS_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location", "Retry-After")
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _raw_uri() -> str | None:
+    return request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+
+
+def forward(**_) -> Response:
+    route = paths.public_route(request.path, _raw_uri())
+    headers = {h: request.headers[h] for h in PASS_REQUEST_HEADERS if h in request.headers}
+    headers["X-Request-ID"] = g.request_id
+    try:
+        upstream = services.call(route.service, request.method, ("api", "v1", route.prefix) + route.segments,
+                                 params=list(request.args.items(multi=True)), data=request.get_data(),
+                                 headers=headers)
+    except services.Unavailable as error:
+        logs.log(log, logging.WARNING, "upstream unavailable", service=error.service,
+                 error=type(error.error).__name__)
+        body = error_body("unavailable", f"The {error.service} service is not answering just now. "
+                                         "Please try again in a minute.", {"service": error.service})
+        return Response(json.dumps(body, ensure_ascii=False), status=503, mimetype="application/json")
+    response = Response(upstream.content, status=upstream.status)
+    for h in PASS_RESPONSE_HEADERS:
+        if h in upstream.headers:
+            response.headers[h] = upstream.headers[h]
+    return response
+
+
+def install(app: Flask) -> None:
+    @app.before_request
+    def _one_reading_only():
+        paths.check(request.path, _raw_uri())
+
+    for prefix in paths.PUBLIC_PREFIXES:
+        # one rule per public prefix: /api/v1/<prefix> and everything under it
+        app.add_url_rule(f"/api/v1/{prefix}", f"proxy_{prefix}_root", forward, methods=METHODS)
+        app.add_url_rule(f"/api/v1/{prefix}/<path:rest>", f"proxy_{prefix}", forward, methods=METHODS)

@@ -1,0 +1,99 @@
+"""The one door forwards only public paths, read one way: dot segments, encoded slashes and dots, backslashes,
+double encoding and /internal/ are refused before any service is asked; what is forwarded goes to a URL
+built from checked parts."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flask import Flask, request
+from werkzeug.serving import make_server
+
+from devstack.net import free_port
+from linli.config import reset_settings
+
+LISTING = "lst_0123456789abcdef0123"
+TRAVERSALS = [
+    f"/api/v1/catalog/%2e%2e/%2e%2e/%2e%2e/internal/v1/listings/{LISTING}",
+    f"/api/v1/catalog/%2E%2E/%2E%2E/%2E%2E/internal/v1/listings/{LISTING}",
+    f"/api/v1/catalog/../../../internal/v1/listings/{LISTING}",
+    f"/api/v1/catalog/..%2F..%2F..%2Finternal/v1/listings/{LISTING}",
+    f"/api/v1/catalog/..%2f..%2f..%2finternal%2fv1%2flistings%2f{LISTING}",
+    f"/api/v1/catalog/listings%2F{LISTING}",
+    f"/api/v1/catalog/..\\..\\..\\internal\\v1\\listings\\{LISTING}",
+    f"/api/v1/catalog/..%5C..%5C..%5Cinternal%5Cv1%5Clistings%5C{LISTING}",
+    f"/api/v1/catalog/%252e%252e/%252e%252e/%252e%252e/internal/v1/listings/{LISTING}",
+    f"/api/v1/catalog/%252E%252E%252F%252E%252E%252Finternal/v1/listings/{LISTING}",
+    f"/api/v1/catalog/./listings/{LISTING}",
+    f"/api/v1/catalog/listings/{LISTING}/..",
+    f"/api/v1/catalog//listings/{LISTING}",
+    f"/api/v1/catalog/internal/v1/listings/{LISTING}",
+    f"/api/v1/orders/%2e%2e/%2e%2e/internal/v1/anything",
+    f"/api/v1/delivery/%2e%2e/%2e%2e/%2e%2e/internal/v1/x",
+    f"/api/v1/payments/..%2F..%2F..%2Finternal%2Fv1",
+    f"/api/v1/catalog/listings/{LISTING}%00",
+    "/api/v1/%2e%2e/api/v1/catalog/listings",
+]
+
+
+@pytest.fixture
+def door(linli_env, monkeypatch):
+    """The gateway in front of one stand-in service that answers every path with what it was asked."""
+    seen: list[str] = []
+    upstream = Flask("upstream")
+
+    @upstream.route("/", defaults={"anything": ""}, methods=["GET", "POST"])
+    @upstream.route("/<path:anything>", methods=["GET", "POST"])
+    def echo(anything):
+        seen.append(request.environ.get("RAW_URI") or request.full_path)
+        return {"path": request.path, "args": request.args.to_dict(flat=False)}
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, upstream, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for service in ("CATALOG", "ORDERS", "DELIVERY"):
+        monkeypatch.setenv(f"LINLI_{service}_URL", f"http://127.0.0.1:{port}")
+    reset_settings()
+    from gateway.app import create_app
+
+    yield create_app().test_client(), seen
+    server.shutdown()
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_a_path_that_could_be_read_two_ways_is_not_found_and_reaches_no_service(door, path):
+    client, seen = door
+    for method in ("GET", "POST"):
+        response = client.open(path, method=method)
+        assert response.status_code in (400, 404), (path, response.status_code)
+        error = response.get_json()["error"]
+        assert error["code"] in ("not_found", "bad_request") and error["message"] and "details" in error
+    assert seen == [], f"{path} reached a service as {seen}"
+
+
+def test_public_paths_reach_their_service_built_from_parts_with_every_query_value(door):
+    client, seen = door
+    answer = client.get(f"/api/v1/catalog/listings/{LISTING}/availability?date=2026-12-01&tag=a&tag=b")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"path": f"/api/v1/catalog/listings/{LISTING}/availability",
+                                 "args": {"date": ["2026-12-01"], "tag": ["a", "b"]}}
+    assert client.get("/api/v1/orders").get_json()["path"] == "/api/v1/orders"
+    assert client.get("/api/v1/catalog/listings/").get_json()["path"] == "/api/v1/catalog/listings"
+    chinese = client.get("/api/v1/catalog/listings?q=%E5%8D%88%E9%A5%AD")
+    assert chinese.get_json()["args"] == {"q": ["午饭"]}, "encoded query values are fine: only the path is strict"
+    assert len(seen) == 4
+
+
+def test_the_tracking_view_asks_about_an_order_id_and_nothing_else(door):
+    client, seen = door
+    from tests.integration import orders_kit as kit
+
+    headers = kit.token(kit.RESIDENT)
+    for order_id in ("ord_X%3Fdate%3D2030-01-01%26x%3D", "ord_X%23frag", "%2e%2e", "ord%20X", "x" * 65):
+        refused = client.get(f"/api/v1/track/{order_id}", headers=headers)
+        assert refused.status_code == 404 and refused.get_json()["error"]["code"] == "not_found", order_id
+    assert seen == []
+    view = client.get("/api/v1/track/ord_0123456789abcdef0123", headers=headers)
+    assert view.status_code == 200
+    assert sorted(seen) == ["/api/v1/delivery/tracking/ord_0123456789abcdef0123",
+                            "/api/v1/orders/ord_0123456789abcdef0123"]
