@@ -75,7 +75,7 @@ class NotifyWorld:
         topology.ensure()
         self.notify = bootstrap.build(sms_report_delay=0.2)
         self.db = self.notify.units.db
-        self.app = create_app(self.notify, hub_interval=0.05)
+        self.app = create_app(self.notify, hub_interval=0.05, heartbeat=0.3)  # a closed stream's thread ends soon
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -33,9 +33,10 @@ BACKLOG_PAGE = 500
 
 
 class Hub:
-    def __init__(self, db, interval: float = 0.1):
+    def __init__(self, db, interval: float = 0.1, heartbeat: float = HEARTBEAT_SECONDS):
         self.db = db
         self.interval = interval
+        self.heartbeat = heartbeat
         self.cursor = 0
         self._listeners: dict[str, set[queue.Queue]] = defaultdict(set)
         self._lock = threading.Lock()
@@ -110,7 +111,7 @@ def _frame(message: dict) -> str:
     return f"id: {message['seq']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def stream_of(hub: Hub, recipients: list[str], last_id: int | None, heartbeat: float = HEARTBEAT_SECONDS):
+def stream_of(hub: Hub, recipients: list[str], last_id: int | None):
     listener, cursor = hub.subscribe(recipients)
     try:
         yield f"retry: 2000\n: connected; messages after {cursor if last_id is None else last_id}\n\n"
@@ -125,7 +126,7 @@ def stream_of(hub: Hub, recipients: list[str], last_id: int | None, heartbeat: f
                     break
         while True:
             try:
-                message = listener.get(timeout=heartbeat)
+                message = listener.get(timeout=hub.heartbeat)
             except queue.Empty:
                 yield ": keepalive\n\n"
                 continue
