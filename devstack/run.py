@@ -91,7 +91,7 @@ def _banner(stack: Stack, seconds: float, seeded_now: bool) -> None:
         f"  API documentation   {gw}/docs",
         f"  OpenAPI             {gw}/openapi.json",
         f"  Services (direct)   catalog {stack.url('catalog')}  orders {stack.url('orders')}  "
-        f"delivery {stack.url('delivery')}",
+        f"delivery {stack.url('delivery')}  notify {stack.url('notify')}",
         f"  Logs                {stack.log_file.relative_to(ROOT) if stack.log_file.is_relative_to(ROOT) else stack.log_file}",
         "",
         f"Demo accounts (password for each: {PASSWORD}):",

@@ -18,9 +18,10 @@ import requests
 from linli.config import ROOT, SERVICE_PORTS
 
 from . import supervise
+from .net import free_port
 
-WEB_SERVICES = tuple(SERVICE_PORTS)  # gateway, catalog, orders, delivery
-WORKERS = ("catalog", "orders", "delivery")
+WEB_SERVICES = tuple(SERVICE_PORTS)  # gateway, catalog, orders, delivery, notify
+WORKERS = ("catalog", "orders", "delivery", "notify")
 
 
 class Stack:
@@ -28,7 +29,9 @@ class Stack:
                  ports: dict[str, int] | None = None, extra_env: dict[str, str] | None = None,
                  log_file: Path | None = None):
         self.namespace = namespace
-        self.ports = ports or dict(SERVICE_PORTS)
+        self.ports = dict(ports or SERVICE_PORTS)
+        for service in WEB_SERVICES:  # a caller naming the ports of the older services gets free ones for the rest
+            self.ports.setdefault(service, free_port())
         self.var_dir = Path(var_dir)
         self.log_file = log_file or self.var_dir / "log" / "linli.log"
         self.process: subprocess.Popen | None = None

@@ -31,6 +31,17 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     ),
     "delivery": ("orders.order.paid", "orders.order.ready", "orders.order.cancelled",
                  "orders.order.redelivery_requested", "catalog.review.posted"),
+    # notify tells people what needs them; its read model of people, providers, volunteers and
+    # orders comes from the same events (services/notify/rules/who.py says who is told what)
+    "notify": (
+        "gateway.account.registered", "gateway.account.updated",
+        "catalog.provider.verified", "delivery.volunteer.verified",
+        "orders.order.placed", "orders.order.awaiting_payment", "orders.order.paid", "orders.order.accepted",
+        "orders.order.declined", "orders.order.ready", "orders.order.completed", "orders.order.cancelled",
+        "orders.order.refunded", "orders.order.deadline_missed",
+        "delivery.task.offered", "delivery.task.assigned", "delivery.task.picked_up", "delivery.task.delivered",
+        "delivery.task.failed", "delivery.task.escalated", "delivery.task.welfare_check",
+    ),
 }
 
 # A message redelivered this often (a worker crashing on it each time) goes to the dead letters.

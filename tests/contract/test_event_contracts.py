@@ -9,20 +9,28 @@ from pathlib import Path
 from linli import events, topology
 from linli.config import ROOT, Settings
 
-SERVICE_DIRS = [ROOT / "services" / name for name in ("catalog", "orders", "delivery")]
+SERVICE_DIRS = [ROOT / "services" / name for name in ("catalog", "orders", "delivery")] + [ROOT / "gateway"]
+# Announced with their consumer before their producer emits them: the gateway's account events
+# (notify's read model of people). Once the gateway publishes one, take it out of this set.
+AWAITING_PUBLISHER = {"gateway.account.registered", "gateway.account.updated"}
 
 
 def _published_types() -> dict[str, set[str]]:
-    """Event-type string literals passed as arguments of a call (outbox.add, store.emit, ...) in each service."""
+    """Event-type string literals passed as arguments of a call (outbox.add, store.emit, ...), or paired with their
+    data in a tuple to emit later, in each service."""
     found: dict[str, set[str]] = {}
     for service_dir in SERVICE_DIRS:
         for path in service_dir.glob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                if not isinstance(node, ast.Call):
+                if isinstance(node, ast.Call):
+                    values = list(node.args) + [k.value for k in node.keywords]
+                elif isinstance(node, ast.Tuple) and node.elts:  # ("catalog.provider.verified", {...}) emitted later
+                    values = node.elts[:1]
+                else:
                     continue
-                literals = [a.value for a in list(node.args) + [k.value for k in node.keywords]
+                literals = [a.value for a in values
                             if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.count(".") == 2
-                            and a.value.split(".")[0] in ("catalog", "orders", "delivery")]
+                            and a.value.split(".")[0] in ("catalog", "orders", "delivery", "gateway")]
                 for literal in literals:
                     found.setdefault(literal, set()).add(service_dir.name)
     return found
@@ -41,7 +49,15 @@ def test_every_subscribed_type_is_registered_and_has_a_publisher():
     for consumer, types in topology.SUBSCRIPTIONS.items():
         for event_type in types:
             assert event_type in events.REGISTRY, f"{consumer} listens to unregistered {event_type}"
-            assert event_type in published, f"{consumer} listens to {event_type}, which nobody publishes"
+            assert event_type in published or event_type in AWAITING_PUBLISHER, \
+                f"{consumer} listens to {event_type}, which nobody publishes"
+
+
+def test_types_awaiting_their_publisher_are_registered_and_not_yet_published():
+    published = _published_types()
+    for event_type in AWAITING_PUBLISHER:
+        assert event_type in events.REGISTRY
+        assert event_type not in published, f"{event_type} is published now: remove it from AWAITING_PUBLISHER"
 
 
 def test_each_registered_schema_rejects_missing_fields():
@@ -66,8 +82,9 @@ def test_broker_definitions_in_deploy_match_the_code():
 def test_every_service_handler_table_matches_its_subscriptions():
     from services.catalog.handlers import HANDLERS as catalog
     from services.delivery.handlers import HANDLERS as delivery
+    from services.notify.handlers import HANDLERS as notify
     from services.orders.handlers import HANDLERS as orders
 
-    tables = {"catalog": catalog, "orders": orders, "delivery": delivery}
+    tables = {"catalog": catalog, "orders": orders, "delivery": delivery, "notify": notify}
     for consumer, types in topology.SUBSCRIPTIONS.items():
         assert set(tables[consumer]) == set(types), f"{consumer}: handlers and bindings differ"

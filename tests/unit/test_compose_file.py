@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 K8S_DIR = ROOT / "deploy" / "k8s"
 
-LINLI_SERVICES = ("catalog", "orders", "delivery")
+LINLI_SERVICES = ("catalog", "orders", "delivery", "notify")
 REQUIRED_ENV = ("MONGO_URL", "AMQP_URL", "LINLI_NAMESPACE")
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"catalog": ROOT / "services/catalog", "orders": ROOT / "services/orders",
-            "delivery": ROOT / "services/delivery", "gateway": ROOT / "gateway"}
+            "delivery": ROOT / "services/delivery", "notify": ROOT / "services/notify", "gateway": ROOT / "gateway"}
 # The services already built on the plan. A service joins when it has every room.
-PLANNED: set[str] = {"catalog", "delivery", "gateway", "orders"}
+PLANNED: set[str] = {"catalog", "delivery", "gateway", "notify", "orders"}
 
 # pymongo's collection and cursor methods that reach the database
 DATABASE_CALLS = {"find", "find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one",

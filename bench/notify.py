@@ -1,0 +1,210 @@
+"""Notify's live stream under load: 1,000 streams open at once on this machine.
+
+Prints, asserts nothing:
+- the delay from an event's commit (a delivery.task.offered written to delivery's outbox in its
+  transaction) to its arrival on the offered volunteer's open stream: p50/p95/p99. The path is the
+  real one: delivery's relay (python -m linli.relay) -> RabbitMQ -> notify's worker (message stored,
+  numbered) -> the web process's hub -> the open stream;
+- the memory (RSS) of the notify web process (gunicorn master and its gevent worker) while it holds them.
+
+    python -m bench.notify [--streams 1000] [--events 300] [--rate 20]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from devstack.mongo import EmbeddedMongo
+from devstack.net import free_port
+from devstack.rabbit import ensure_broker
+from devstack.cleanup import remove_namespace
+from linli.config import ROOT, reset_settings
+
+
+def _env(namespace: str, mongo_url: str, amqp_url: str, var_dir: Path, port: int) -> dict:
+    venv_bin = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT),
+            "LINLI_NAMESPACE": namespace, "MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "LINLI_VAR_DIR": str(var_dir),
+            "LINLI_NOTIFY_PORT": str(port), "LINLI_WEB_WORKERS": "1", "LINLI_RELAY_POLL_SECONDS": "0.05",
+            "PYTHONUNBUFFERED": "1"}
+
+
+def _rss_kib(pid: int) -> int:
+    total = 0
+    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+async def _open_stream(port: int, token: str, arrivals: dict, ready: asyncio.Event, opened: list) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    writer.write((f"GET /api/v1/notify/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                  f"Accept: text/event-stream\r\n\r\n").encode())
+    await writer.drain()
+    status = await reader.readline()
+    assert b"200" in status, status
+    opened.append(1)
+    while True:
+        line = await reader.readline()
+        if not line:
+            return
+        if line.startswith(b"data: "):
+            data = json.loads(line[6:])
+            task = data.get("refs", {}).get("task_id")
+            if task and task not in arrivals:
+                arrivals[task] = time.monotonic()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=20.0, help="offers committed per second")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-notify-"))
+    amqp_url = ensure_broker()
+    mongo = None
+    mongo_url = os.environ.get("MONGO_URL")
+    if not mongo_url:
+        mongo = EmbeddedMongo(tmp / "mongo", log_file=tmp / "mongo.log")
+        mongo_url = mongo.start()
+    namespace = f"bn{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    env = _env(namespace, mongo_url, amqp_url, tmp / "var", port)
+    os.environ.update({k: env[k] for k in ("LINLI_NAMESPACE", "MONGO_URL", "AMQP_URL", "LINLI_VAR_DIR")})
+    reset_settings()
+    procs: list[subprocess.Popen] = []
+    log = open(tmp / "processes.log", "ab")
+    try:
+        from linli import db as dbmod, outbox, topology
+        from linli.auth import issue_access_token
+        from linli.db import in_transaction
+        from linli.events import make_envelope
+        from linli.ids import iso, utcnow
+        from linli.keys import ensure_keys
+
+        ensure_keys()
+        topology.ensure()
+        start = lambda *cmd: procs.append(subprocess.Popen(list(cmd), env=env, cwd=ROOT, stdout=log,
+                                                           stderr=subprocess.STDOUT))
+        start(sys.executable, "-m", "services.notify.worker")
+        start(sys.executable, "-m", "linli.relay", "--service", "delivery")
+        start(sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-k", "gevent",
+              "--worker-connections", "4000", "--bind", f"127.0.0.1:{port}", "services.notify.app:create_app()")
+        web = procs[-1]
+
+        volunteers = [f"acc_v{i}" for i in range(args.streams)]
+        print(f"[bench] {args.streams} volunteers known to notify ...", flush=True)
+        import pika
+        conn = topology.connect()
+        channel = conn.channel()
+        channel.confirm_delivery()
+        for i, account in enumerate(volunteers):
+            for envelope in (make_envelope("gateway.account.registered",
+                                           {"account_id": account, "role": "volunteer", "name": f"V{i}"}, "gateway"),
+                             make_envelope("delivery.volunteer.verified",
+                                           {"volunteer_id": f"vol_{i}", "account_id": account}, "delivery")):
+                channel.basic_publish(f"{namespace}.events", envelope["type"], json.dumps(envelope).encode(),
+                                      pika.BasicProperties(delivery_mode=2, content_type="application/json"))
+        conn.close()
+        notify_db = dbmod.database("notify")
+        deadline = time.monotonic() + 900
+        while (handled := notify_db.inbox.count_documents({})) < 2 * args.streams and time.monotonic() < deadline:
+            print(f"[bench] notify handled {handled} of {2 * args.streams} setup events", flush=True)
+            time.sleep(5)
+        import requests
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        rss_before = _rss_kib(web.pid)
+
+        delivery_db = dbmod.database("delivery")
+        outbox.ensure_indexes(delivery_db)
+        committed: dict[str, float] = {}
+        arrivals: dict[str, float] = {}
+
+        async def run() -> tuple[int, int]:
+            opened: list = []
+            ready = asyncio.Event()
+            tasks = [asyncio.create_task(_open_stream(port, issue_access_token(a, "volunteer", a, minutes=60),
+                                                      arrivals, ready, opened)) for a in volunteers]
+            while len(opened) < len(volunteers):
+                await asyncio.sleep(0.2)
+                if all(t.done() for t in tasks):
+                    break
+            await asyncio.sleep(2)
+            held_rss = _rss_kib(web.pid)
+            loop = asyncio.get_running_loop()
+            for n in range(args.events):
+                task_id = f"tsk_{n}"
+                volunteer = random.randrange(args.streams)
+
+                def commit(task_id=task_id, volunteer=volunteer):
+                    def work(session):
+                        outbox.add(delivery_db, session, source="delivery", event_type="delivery.task.offered", data={
+                            "task_id": task_id, "order_id": f"ord_{task_id}", "offer_id": f"off_{task_id}",
+                            "volunteer_id": f"vol_{volunteer}", "expires_at": iso(utcnow() + timedelta(seconds=90)),
+                            "distance_m": 400.0, "mode": "single"}, aggregate=f"task:{task_id}")
+                    in_transaction(delivery_db, work)
+                    committed[task_id] = time.monotonic()
+                await loop.run_in_executor(None, commit)
+                await asyncio.sleep(1 / args.rate)
+            waited = time.monotonic() + 30
+            while len(arrivals) < args.events and time.monotonic() < waited:
+                await asyncio.sleep(0.2)
+            peak = _rss_kib(web.pid)
+            for t in tasks:
+                t.cancel()
+            return len(opened), max(held_rss, peak)
+
+        print("[bench] opening the streams and committing offers ...", flush=True)
+        opened, rss_held = asyncio.run(run())
+        delays = [arrivals[t] - committed[t] for t in committed if t in arrivals]
+        print(f"streams open at once: {opened}")
+        print(f"offers committed: {len(committed)} at {args.rate:.0f}/s; arrived on their stream: {len(delays)}")
+        if delays:
+            print(f"commit -> stream delay: p50 {_percentile(delays, .5) * 1000:.0f} ms, "
+                  f"p95 {_percentile(delays, .95) * 1000:.0f} ms, p99 {_percentile(delays, .99) * 1000:.0f} ms, "
+                  f"max {max(delays) * 1000:.0f} ms")
+        print(f"notify web process (gunicorn master + 1 gevent worker) RSS: {rss_before / 1024:.0f} MB idle, "
+              f"{rss_held / 1024:.0f} MB holding {opened} streams")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        try:
+            remove_namespace(mongo_url, amqp_url, namespace, env)
+        finally:
+            if mongo is not None:
+                mongo.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The live stream: server-sent events per signed-in person, numbered by the messages' own numbers.
+
+One hub per web process reads "messages after n" every `interval` seconds and hands each new
+message to the open streams of its recipient. A stream first subscribes, then sends what the
+client missed (everything after its Last-Event-ID), then what the hub hands it, skipping numbers
+it already sent: since messages are numbered in commit order, a reconnecting client misses
+nothing. The web process runs gunicorn's gevent worker (deploy/Procfile), so an open stream is a
+parked greenlet and a socket, not a thread.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+
+from flask import Response, current_app, g, request
+
+from linli.errors import ApiError
+from linli.web import requires
+
+from .. import store
+from ..rules.who import board_id
+from . import blp
+
+log = logging.getLogger("notify.stream")
+
+HEARTBEAT_SECONDS = 15
+QUEUE_MAX = 1000
+BACKLOG_PAGE = 500
+
+
+class Hub:
+    def __init__(self, db, interval: float = 0.1, heartbeat: float = HEARTBEAT_SECONDS):
+        self.db = db
+        self.interval = interval
+        self.heartbeat = heartbeat
+        self.cursor = 0
+        self._listeners: dict[str, set[queue.Queue]] = defaultdict(set)
+        self._lock = threading.Lock()
+        self._started = False
+        self._stop = threading.Event()
+
+    @property
+    def open_streams(self) -> int:
+        with self._lock:
+            return len({id(q) for qs in self._listeners.values() for q in qs})
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self.cursor = store.last_seq(self.db)
+            self._started = True
+        threading.Thread(target=self._run, name="notify-hub", daemon=True).start()
+
+    def subscribe(self, recipients: list[str]) -> tuple[queue.Queue, int]:
+        self.start()
+        listener: queue.Queue = queue.Queue(maxsize=QUEUE_MAX)
+        with self._lock:
+            for r in recipients:
+                self._listeners[r].add(listener)
+            return listener, self.cursor
+
+    def unsubscribe(self, recipients: list[str], listener: queue.Queue) -> None:
+        with self._lock:
+            for r in recipients:
+                self._listeners[r].discard(listener)
+                if not self._listeners[r]:
+                    del self._listeners[r]
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = store.messages_after(self.db, self.cursor, 1000)
+            except Exception as error:  # the database blinked: try again shortly
+                log.warning("stream hub could not read messages: %r", error)
+                self._stop.wait(1)
+                continue
+            for message in batch:
+                with self._lock:
+                    targets = list(self._listeners.get(message["recipient"], ()))
+                    self.cursor = message["seq"]
+                for listener in targets:
+                    try:
+                        listener.put_nowait(message)
+                    except queue.Full:  # a client that stopped reading: close it; it resumes from its last id
+                        self._overflow(listener)
+            if len(batch) < 1000:
+                self._stop.wait(self.interval)
+
+    @staticmethod
+    def _overflow(listener: queue.Queue) -> None:
+        try:
+            while True:
+                listener.get_nowait()
+        except queue.Empty:
+            pass
+        listener.put_nowait(None)
+
+
+def _frame(message: dict) -> str:
+    data = {"id": message["_id"], "seq": message["seq"], "kind": message["kind"], "urgency": message["urgency"],
+            "title": message["title"], "body": message["body"], "refs": message.get("refs", {}),
+            "recipient": message["recipient"], "created_at": message["created_at"].isoformat()}
+    return f"id: {message['seq']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def stream_of(hub: Hub, recipients: list[str], last_id: int | None):
+    listener, cursor = hub.subscribe(recipients)
+    try:
+        yield f"retry: 2000\n: connected; messages after {cursor if last_id is None else last_id}\n\n"
+        sent = cursor if last_id is None else last_id
+        if last_id is not None:
+            while True:
+                backlog = store.messages_after(hub.db, sent, BACKLOG_PAGE, recipients)
+                for message in backlog:
+                    yield _frame(message)
+                    sent = message["seq"]
+                if len(backlog) < BACKLOG_PAGE:
+                    break
+        while True:
+            try:
+                message = listener.get(timeout=hub.heartbeat)
+            except queue.Empty:
+                yield ": keepalive\n\n"
+                continue
+            if message is None:
+                return
+            if message["seq"] <= sent:
+                continue
+            yield _frame(message)
+            sent = message["seq"]
+    finally:
+        hub.unsubscribe(recipients, listener)
+
+
+@blp.route("/stream", methods=["GET"])
+@requires()
+def stream():
+    """Server-sent events: my messages as they come, numbered; send Last-Event-ID to resume without a gap."""
+    who = g.principal
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    last_id = None
+    if raw not in (None, ""):
+        if not raw.isdigit() or len(raw) > 18:
+            raise ApiError(422, "validation_failed", "Last-Event-ID: a message number, as the stream sent it.",
+                           {"Last-Event-ID": ["a message number, as the stream sent it"]})
+        last_id = int(raw)
+    recipients = [who.id] + ([board_id(c) for c in who.communities] if who.role == "coordinator" else [])
+    hub = current_app.extensions["notify"].hub
+    return Response(stream_of(hub, recipients, last_id), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
