@@ -9,7 +9,7 @@ from pathlib import Path
 from linli import events, topology
 from linli.config import ROOT, Settings
 
-SERVICE_DIRS = [ROOT / "services" / name for name in ("catalog", "orders", "delivery")] + [ROOT / "gateway"]
+SERVICE_DIRS = [ROOT / "services" / name for name in ("catalog", "orders", "delivery")] + [ROOT / "gateway"]  # notify publishes nothing
 # Announced with their consumer before their producer emits them: the gateway's account events
 # (notify's read model of people). Once the gateway publishes one, take it out of this set.
 AWAITING_PUBLISHER = {"gateway.account.registered", "gateway.account.updated"}
@@ -20,7 +20,7 @@ def _published_types() -> dict[str, set[str]]:
     data in a tuple to emit later, in each service."""
     found: dict[str, set[str]] = {}
     for service_dir in SERVICE_DIRS:
-        for path in service_dir.glob("*.py"):
+        for path in service_dir.rglob("*.py"):  # rooms live in subfolders too (rules/, handlers/, api/)
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Call):
                     values = list(node.args) + [k.value for k in node.keywords]
@@ -30,7 +30,7 @@ def _published_types() -> dict[str, set[str]]:
                     continue
                 literals = [a.value for a in values
                             if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.count(".") == 2
-                            and a.value.split(".")[0] in ("catalog", "orders", "delivery", "gateway")]
+                            and a.value.split(".")[0] in ("catalog", "orders", "delivery", "gateway", "notify")]
                 for literal in literals:
                     found.setdefault(literal, set()).add(service_dir.name)
     return found
