@@ -19,7 +19,9 @@ CANTEEN = {"lng": 121.5520, "lat": 31.1810}
 
 @lru_cache(maxsize=None)
 def _signed(account_id: str, role: str, namespace: str) -> str:
-    return issue_access_token(account_id, role, account_id)  # loading the signing key is slow: once each
+    # loading the signing key is slow: once each. A coordinator watches over the one community here.
+    return issue_access_token(account_id, role, account_id,
+                              communities=("lianxi",) if role == "coordinator" else ())
 
 
 def token(account_id: str, role: str) -> dict:
