@@ -9,7 +9,7 @@ from typing import Callable
 from limits import parse
 
 from linli.auth import Principal, Relative, issue_access_token
-from linli.domain_errors import Conflict, NotFound
+from linli.domain_errors import Conflict, NotFound, RuleBroken
 from linli.ids import new_id, new_uuid
 from linli.unit import Unit, Units
 
@@ -51,7 +51,7 @@ def sign_up(units: Units, username: str, password: str, name: str, role: str, ad
     if not throttle.hit(limit, "sign-up-address", address):
         raise SlowDown(throttle.seconds_until_free(limit, "sign-up-address", address))
     if role not in rules.SELF_SERVICE_ROLES:
-        raise Conflict("Coordinators and admins are added by an admin.")
+        raise RuleBroken("role", "one of resident, provider, volunteer; coordinators are added by an admin")
     account = _new_account(units.now(), username, password, name, role)
     return units.run(lambda u: _signed_in(u, store.add_account(u, account)))
 

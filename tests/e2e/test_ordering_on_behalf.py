@@ -14,6 +14,7 @@ def test_a_coordinator_orders_for_an_elder_of_its_community(stack, staff):
     admin, coordinator = staff
     api = Client(stack.url())
     community(admin, "lianxi", HOME, "莲溪社区")
+    community(admin, "pengfei", {"lng": 121.5351, "lat": 31.1790}, "鹏飞社区")  # a resident names only a real one
     canteen = verified_canteen(api, coordinator, "behalf_canteen", "Behalf canteen", HOME, "lianxi")
     listing = lunch(canteen, "Behalf lunch", "lianxi", 5, tiers=[
         {"tag": "elder70", "resident_pays_fen": 300, "shares": [{"funder": "town", "amount_fen": 1200}]}])
