@@ -24,7 +24,8 @@ def _category_out(doc: dict) -> dict:
 
 
 def _community_out(doc: dict) -> dict:
-    return {**doc, "id": doc["_id"], "center": geojson_to_point(doc["center"]), "boundary": doc.get("boundary")}
+    return {**doc, "id": doc["_id"], "center": geojson_to_point(doc["center"]), "boundary": doc.get("boundary"),
+            "buildings": doc.get("buildings") or [], "committee_phone": doc.get("committee_phone")}
 
 
 @blp.route("/categories")
@@ -79,7 +80,8 @@ def create_community(body):
     if body["boundary"] is not None:
         rule(domain.check_boundary, _polygon(body["boundary"]), body["center"])
     doc = {"_id": body["id"], "name": body["name"], "center": point_to_geojson(body["center"]),
-           "boundary": _polygon(body["boundary"]) if body["boundary"] else None, "timezone": body["timezone"]}
+           "boundary": _polygon(body["boundary"]) if body["boundary"] else None, "timezone": body["timezone"],
+           "buildings": _buildings(body["buildings"]), "committee_phone": body.get("committee_phone")}
     _insert_new(db().communities, doc, "community")
     store.reach_community(db(), doc)
     return _community_out(doc)
@@ -96,7 +98,9 @@ def update_community(body, community_id):
     doc = d.communities.find_one({"_id": community_id})
     if doc is None:
         raise not_found("The community")
-    changes = {k: v for k, v in body.items() if k not in ("center", "boundary")}
+    changes = {k: v for k, v in body.items() if k not in ("center", "boundary", "buildings")}
+    if "buildings" in body:
+        changes["buildings"] = _buildings(body["buildings"])
     center = body.get("center") or geojson_to_point(doc["center"])
     if "center" in body:
         changes["center"] = point_to_geojson(body["center"])
@@ -110,6 +114,13 @@ def update_community(body, community_id):
         if "center" in changes:
             store.reach_community(d, {**doc, **changes})
     return _community_out({**doc, **changes})
+
+
+def _buildings(buildings: list[dict]) -> list[dict]:
+    names = [b["name"] for b in buildings]
+    if len(set(names)) != len(names):
+        raise invalid("buildings", "each building is named once")
+    return buildings
 
 
 def _polygon(boundary: dict) -> dict:
