@@ -34,4 +34,7 @@ def create_app() -> Flask:
                          lambda prefix=prefix: proxy.forward(prefix, ""), methods=methods)
         app.add_url_rule(f"/api/v1/{prefix}/<path:rest>", f"proxy_{prefix}",
                          lambda rest, prefix=prefix: proxy.forward(prefix, rest), methods=methods)
+    # the pages (web/): every other path, at the same address as the API
+    app.add_url_rule("/", "page_root", proxy.forward_page, methods=["GET", "POST"])
+    app.add_url_rule("/<path:rest>", "page", proxy.forward_page, methods=["GET", "POST"])
     return app

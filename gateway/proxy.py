@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from flask import Response, g, request
@@ -48,3 +49,43 @@ def _json(body: dict) -> str:
     import json
 
     return json.dumps(body, ensure_ascii=False)
+
+
+# -- the pages (web/): every path the gateway does not answer itself -----------------------------
+
+PAGE_REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "Cookie", "Referer", "Origin", "User-Agent",
+                        "If-None-Match", "If-Modified-Since", "HX-Request", "HX-Current-URL", "HX-Target",
+                        "HX-Trigger")
+PAGE_RESPONSE_HEADERS = ("Content-Type", "Location", "Cache-Control", "ETag", "Last-Modified", "Vary",
+                         "Content-Language", "HX-Redirect", "HX-Refresh")
+
+
+# its own pool that never keeps a cookie: each person's session cookie passes through, and is never remembered
+# and sent for someone else
+page_session = requests.Session()
+page_session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+page_session.mount("http://", HTTPAdapter(pool_connections=2, pool_maxsize=32))
+
+
+def forward_page(rest: str = "") -> Response:
+    if rest.startswith("api/"):
+        return Response(_json(error_body("not_found", "There is no such route.", {})), status=404,
+                        mimetype="application/json")
+    headers = {h: request.headers[h] for h in PAGE_REQUEST_HEADERS if h in request.headers}
+    headers["X-Request-ID"] = g.request_id
+    try:
+        upstream = page_session.request(request.method, f"{settings().service_urls['web']}/{rest}", params=request.args,
+                                   data=request.get_data(), headers=headers, allow_redirects=False,
+                                   timeout=(2, settings().upstream_timeout + 5))
+    except requests.RequestException as error:
+        logs.log(log, logging.WARNING, "upstream unavailable", service="web", error=type(error).__name__)
+        return Response("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>邻里 Linli</title>"
+                        "<p>页面暂时打不开，请过一分钟再试。The pages are not answering just now; please try again "
+                        "in a minute.</p></html>", status=503, mimetype="text/html")
+    response = Response(upstream.content, status=upstream.status_code)
+    for h in PAGE_RESPONSE_HEADERS:
+        if h in upstream.headers:
+            response.headers[h] = upstream.headers[h]
+    for cookie in upstream.raw.headers.getlist("Set-Cookie"):
+        response.headers.add("Set-Cookie", cookie)
+    return response

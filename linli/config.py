@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SERVICE_PORTS = {"gateway": 8000, "catalog": 8001, "orders": 8002, "delivery": 8003}
+SERVICE_PORTS = {"gateway": 8000, "catalog": 8001, "orders": 8002, "delivery": 8003, "web": 8004}
 
 
 def _float_list(raw: str) -> tuple[float, ...]:
