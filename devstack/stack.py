@@ -16,7 +16,9 @@ import requests
 
 from linli.config import ROOT, SERVICE_PORTS
 
-WEB_SERVICES = tuple(SERVICE_PORTS)  # gateway, catalog, orders, delivery
+from .net import free_port
+
+WEB_SERVICES = tuple(SERVICE_PORTS)  # gateway, catalog, orders, delivery, web (the pages)
 WORKERS = ("catalog", "orders", "delivery")
 
 
@@ -25,7 +27,8 @@ class Stack:
                  ports: dict[str, int] | None = None, extra_env: dict[str, str] | None = None,
                  log_file: Path | None = None):
         self.namespace = namespace
-        self.ports = ports or dict(SERVICE_PORTS)
+        # a caller that names only some ports gets free ones for the rest (the web pages came later)
+        self.ports = {name: (ports or SERVICE_PORTS).get(name) or free_port() for name in SERVICE_PORTS}
         self.var_dir = Path(var_dir)
         self.log_file = log_file or self.var_dir / "log" / "linli.log"
         self.process: subprocess.Popen | None = None
