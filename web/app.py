@@ -1,7 +1,6 @@
 """The pages' Flask app factory (served by gunicorn: "web.app:create_app()")."""
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
@@ -19,24 +18,11 @@ from .sessions import MongoSessions, account, needs_sign_in
 HERE = Path(__file__).resolve().parent
 
 
-def _secret_key() -> bytes:
-    """Signs the CSRF tokens; one key shared by every worker and copy, kept in var/keys like the others."""
-    path = settings().var_dir / "keys" / "web_secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with open(path, "x") as f:
-                f.write(secrets.token_hex(32))
-        except FileExistsError:
-            pass
-    return path.read_text().strip().encode()
-
-
 def create_app() -> Flask:
     logs.setup("web")
     app = Flask("web", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
                 static_url_path="/assets")  # the gateway answers /static itself
-    app.config.update(SECRET_KEY=_secret_key(), WTF_CSRF_TIME_LIMIT=None,  # no time limit on a form
+    app.config.update(SECRET_KEY=store.secret_key(store.database()), WTF_CSRF_TIME_LIMIT=None,  # no time limit on a form
                       BABEL_DEFAULT_LOCALE=i18n.DEFAULT, BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
                       SEND_FILE_MAX_AGE_DEFAULT=3600)
     app.session_interface = MongoSessions()

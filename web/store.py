@@ -24,6 +24,13 @@ def prepare(db: Database) -> None:
     db.sessions.create_index("expires_at", expireAfterSeconds=0)
 
 
+def secret_key(db: Database) -> bytes:
+    """Signs the CSRF tokens: one random key shared by every worker and copy, made by whichever starts first
+    (kept here rather than in a file: the containers' key volume is read-only)."""
+    db.meta.update_one({"_id": "secret_key"}, {"$setOnInsert": {"value": secrets.token_hex(32)}}, upsert=True)
+    return db.meta.find_one({"_id": "secret_key"})["value"].encode()
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -159,7 +159,6 @@ def test_auntie_wang_in_elder_mode_orders_tomorrows_lunch_pays_follows_it_and_re
     # completed: she reviews the kitchen and the volunteer
     page.get_by_role("link", name="回到订单").click()
     expect(page.locator(".status")).to_have_text("已完成")
-    expect(page.locator("ol.timeline")).to_contain_text("已送达") if False else None
     timeline = page.locator("ol.timeline li")
     expect(timeline).to_have_count(7)
     wang.check("order-completed", elder=True)
@@ -197,3 +196,11 @@ def test_auntie_wang_in_elder_mode_orders_tomorrows_lunch_pays_follows_it_and_re
     wang.check("attention-normal", elder=False)
     page.reload()
     assert "elder" not in (page.get_attribute("html", "class") or "")
+
+    # someone else's browser at the same address is nobody until they sign in (the gateway keeps no cookie)
+    stranger = Visit.open(browser, stack.url())
+    stranger.page.goto("/r/orders")
+    expect(stranger.page.get_by_role("heading", name="登录")).to_be_visible()
+    stranger.page.goto(f"/r/orders/{order_id}/track")
+    expect(stranger.page.get_by_role("heading", name="登录")).to_be_visible()
+    stranger.check("stranger-sign-in", elder=False)
