@@ -68,7 +68,7 @@ page_session.mount("http://", HTTPAdapter(pool_connections=2, pool_maxsize=32))
 
 
 def forward_page(rest: str = "") -> Response:
-    if rest.startswith("api/"):
+    if rest.startswith("api/") or ".." in rest.split("/"):  # the API's own paths, and no climbing out of a folder
         return Response(_json(error_body("not_found", "There is no such route.", {})), status=404,
                         mimetype="application/json")
     headers = {h: request.headers[h] for h in PAGE_REQUEST_HEADERS if h in request.headers}
