@@ -28,10 +28,12 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY linli/ linli/
 COPY services/ services/
 COPY gateway/ gateway/
+COPY web/ web/
 COPY devstack/ devstack/
 COPY deploy/ deploy/
 # Dependencies are already there; --no-deps keeps this step from touching them.
-RUN pip install --no-deps . \
+RUN pybabel compile -d web/translations -D messages \
+ && pip install --no-deps . \
  && rm -rf build *.egg-info
 
 # A named volume mounted here for the first time takes this directory's owner, which is
@@ -42,6 +44,6 @@ RUN mkdir -p /var/lib/linli/jwt-private /var/lib/linli/jwt-public /var/lib/linli
 
 USER 10001:10001
 
-EXPOSE 8000 8001 8002 8003
+EXPOSE 8000 8001 8002 8003 8004
 
 CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "gateway.app:create_app()"]

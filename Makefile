@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv broker bench clean fault
+.PHONY: run test venv broker browser catalogs bench clean fault
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,24 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# the pages' translations: the .po files are the source, compiled here (the .mo files are not committed)
+MO := web/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
+$(MO): web/translations/zh_Hans_CN/LC_MESSAGES/messages.po $(STAMP)
+	@$(VENV)/bin/pybabel compile --statistics -d web/translations -D messages 2>&1 | grep -v "^compiling" || true
+
+catalogs: $(MO)
+
+# the browser tests: Debian's chromium and CJK fonts (installed when missing, like RabbitMQ)
+browser: $(STAMP)
+	@$(PY) -m devstack.browser >/dev/null
+
 broker: $(STAMP)
 	@$(PY) -m devstack.rabbit >/dev/null
 
-run: $(STAMP) broker
+run: $(STAMP) broker catalogs
 	@$(PY) -m devstack.run
 
-test: $(STAMP) broker
+test: $(STAMP) broker catalogs browser
 	@$(PY) -m pytest -q
 
 bench: $(STAMP) broker

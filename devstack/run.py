@@ -25,7 +25,7 @@ def main() -> int:
     busy = [f"{name} ({port})" for name, port in cfg.ports.items() if port_open("127.0.0.1", port)]
     if busy:
         _say(f"[linli] These ports are in use already: {', '.join(busy)}. Stop what uses them, or set "
-             f"LINLI_GATEWAY_PORT / LINLI_CATALOG_PORT / LINLI_ORDERS_PORT / LINLI_DELIVERY_PORT.")
+             f"LINLI_GATEWAY_PORT / LINLI_CATALOG_PORT / LINLI_ORDERS_PORT / LINLI_DELIVERY_PORT / LINLI_NOTIFY_PORT / LINLI_WEB_PORT.")
         return 1
     try:
         amqp_url = ensure_broker()
@@ -80,23 +80,25 @@ def main() -> int:
 
 
 def _banner(stack: Stack, seconds: float, seeded_now: bool) -> None:
-    from .seed import ACCOUNTS, PASSWORD
+    from .seed import ACCOUNTS, PAGES_BY_ROLE, PASSWORD
 
     gw = stack.url()
     lines = [
         "",
         f"邻里 Linli is running (ready in {seconds:.1f} s){' with fresh demo data' if seeded_now else ''}.",
         "",
-        f"  Web pages and API   {gw}/",
+        f"  Open the pages at   {gw}/   (phone-sized; zh-CN first, English at the foot of each page)",
         f"  API documentation   {gw}/docs",
         f"  OpenAPI             {gw}/openapi.json",
         f"  Services (direct)   catalog {stack.url('catalog')}  orders {stack.url('orders')}  "
-        f"delivery {stack.url('delivery')}  notify {stack.url('notify')}",
+        f"delivery {stack.url('delivery')}  notify {stack.url('notify')}  pages {stack.url('web')}",
         f"  Logs                {stack.log_file.relative_to(ROOT) if stack.log_file.is_relative_to(ROOT) else stack.log_file}",
         "",
         f"Demo accounts (password for each: {PASSWORD}):",
     ]
     lines += [f"  {username:<12} {role:<12} {name} — {what}" for username, name, role, what in ACCOUNTS]
+    lines += ["", "Sign in to the pages as: " + ", ".join(f"{role} {user}" for role, user in PAGES_BY_ROLE)
+              + " (wang: elder mode)."]
     lines += ["", "The README walks one charity-lunch order end to end with curl. Ctrl-C stops everything.", ""]
     _say("\n".join(lines))
 

@@ -10,10 +10,25 @@ from .client import Client
 
 PASSWORD = "linli-demo"
 COMMUNITIES = [
-    {"id": "lianxi", "name": "莲溪社区 Lianxi", "center": {"lng": 121.5588, "lat": 31.1765}},
-    {"id": "beicai", "name": "北蔡社区 Beicai", "center": {"lng": 121.5466, "lat": 31.1857}},
-    {"id": "pengfei", "name": "鹏飞社区 Pengfei", "center": {"lng": 121.5351, "lat": 31.1790}},
+    {"id": "lianxi", "name": "莲溪社区 Lianxi", "center": {"lng": 121.5588, "lat": 31.1765},
+     "committee_phone": "021-5888 1001", "buildings": [
+         {"name": str(n), "entrance": {"lng": round(121.5570 + n * 0.0002, 6), "lat": 31.1760}} for n in range(1, 16)]},
+    {"id": "beicai", "name": "北蔡社区 Beicai", "center": {"lng": 121.5466, "lat": 31.1857},
+     "committee_phone": "021-5888 1002", "buildings": [
+         {"name": str(n), "entrance": {"lng": round(121.5450 + n * 0.0002, 6), "lat": 31.1850}} for n in range(1, 11)]},
+    {"id": "pengfei", "name": "鹏飞社区 Pengfei", "center": {"lng": 121.5351, "lat": 31.1790},
+     "committee_phone": "021-5888 1003"},
 ]
+PROFILES = {  # saved addresses, so that the pages can order with a tap (born 1948/1950: elder mode by default)
+    "wang": {"community_id": "lianxi", "addresses": [{"community_id": "lianxi", "building": "12", "room": "301"}],
+             "phone": "139 1234 5678", "birth_year": 1948,
+             "emergency_contact": {"name": "王小丽", "phone": "139 8765 4321", "relation": "女儿"}},
+    "uncle_li": {"community_id": "beicai", "addresses": [{"community_id": "beicai", "building": "3", "room": "502"}],
+                 "phone": "139 2222 3333", "birth_year": 1950},
+}
+# which demo account to sign in with for each role's pages (make run prints it)
+PAGES_BY_ROLE = (("resident", "wang"), ("provider", "canteen"), ("volunteer", "zhang"),
+                 ("coordinator", "coordinator"), ("admin", "admin"))
 ALL = [c["id"] for c in COMMUNITIES]
 ACCOUNTS = [  # username, display name, role, what they are
     ("admin", "系统管理员 Admin", "admin", "manages categories, communities and coordinators"),
@@ -49,6 +64,8 @@ def seed(base_url: str) -> dict:
     admin, coordinator = who["admin"], who["coordinator"]
     for community in COMMUNITIES:
         admin.request("POST", "/api/v1/catalog/communities", json=community, expect=(201, 409))
+    for username, profile in PROFILES.items():
+        who[username].put("/api/v1/me/profile", profile)
 
     canteen = who["canteen"].post("/api/v1/catalog/providers", {
         "name": "北蔡社区医院食堂 Beicai hospital canteen", "kind": "hospital_canteen", "phone": "021-5888 0001",

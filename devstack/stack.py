@@ -20,7 +20,7 @@ from linli.config import ROOT, SERVICE_PORTS
 from . import supervise
 from .net import free_port
 
-WEB_SERVICES = tuple(SERVICE_PORTS)  # gateway, catalog, orders, delivery, notify
+WEB_SERVICES = tuple(SERVICE_PORTS)  # gateway, catalog, orders, delivery, notify, web (the pages)
 WORKERS = ("catalog", "orders", "delivery", "notify")
 
 
@@ -29,9 +29,8 @@ class Stack:
                  ports: dict[str, int] | None = None, extra_env: dict[str, str] | None = None,
                  log_file: Path | None = None):
         self.namespace = namespace
-        self.ports = dict(ports or SERVICE_PORTS)
-        for service in WEB_SERVICES:  # a caller naming the ports of the older services gets free ones for the rest
-            self.ports.setdefault(service, free_port())
+        # a caller that names only some ports gets free ones for the rest (notify and the web pages came later)
+        self.ports = {name: (ports or SERVICE_PORTS).get(name) or free_port() for name in SERVICE_PORTS}
         self.var_dir = Path(var_dir)
         self.log_file = log_file or self.var_dir / "log" / "linli.log"
         self.process: subprocess.Popen | None = None

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The time zone a community, and what is scheduled in it, is in when nobody said otherwise.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-SERVICE_PORTS = {"gateway": 8000, "catalog": 8001, "orders": 8002, "delivery": 8003, "notify": 8004}
+SERVICE_PORTS = {"gateway": 8000, "catalog": 8001, "orders": 8002, "delivery": 8003, "notify": 8004, "web": 8005}
 
 
 def _float_list(raw: str) -> tuple[float, ...]:

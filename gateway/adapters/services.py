@@ -5,7 +5,8 @@ segments that `rules.paths` has checked, each percent-quoted; the query goes as 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
@@ -14,6 +15,9 @@ from requests.adapters import HTTPAdapter
 from linli.config import settings
 
 session = requests.Session()  # shared by the proxy and the tracking view: the same pooled connections
+# A pool shared by everyone must never remember a cookie: one person's session cookie would be sent
+# with the next person's request. Each Set-Cookie passes through to its own client instead.
+session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 session.mount("http://", HTTPAdapter(pool_connections=8, pool_maxsize=32))
 
 
@@ -31,6 +35,7 @@ class Answer:
     status: int
     content: bytes
     headers: "requests.structures.CaseInsensitiveDict"
+    set_cookies: tuple[str, ...] = field(default=())
 
     def json(self):
         import json
@@ -58,4 +63,5 @@ def call(service: str, method: str, segments: tuple[str, ...] | list[str], *, pa
                                    timeout=(connect_timeout, timeout or cfg.upstream_timeout), allow_redirects=False)
     except requests.RequestException as error:
         raise Unavailable(service, error) from error
-    return Answer(response.status_code, response.content, response.headers)
+    return Answer(response.status_code, response.content, response.headers,
+                  tuple(response.raw.headers.getlist("Set-Cookie")) if response.raw is not None else ())

@@ -1,4 +1,5 @@
-"""The web pages the gateway serves: a landing page and a readable list of the API."""
+"""The pages the gateway serves itself: the API's description and a readable list of it (the people's pages are
+web/'s, forwarded by proxy.forward_page)."""
 from __future__ import annotations
 
 import html
@@ -20,19 +21,6 @@ def _page(title: str, body: str) -> tuple[str, int, dict]:
             f'content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
             f"<style>{_STYLE}</style></head><body>{body}</body></html>", 200,
             {"Content-Type": "text/html; charset=utf-8"})
-
-
-@pages.get("/")
-def home():
-    return _page("邻里 Linli", """
-<h1>邻里 Linli</h1>
-<p>Charity meals, housekeeping and repairs for our neighbourhood — ordered and paid online,
-carried the last mile by volunteers, watched over by the residents' committee.</p>
-<ul>
-<li><a href="/docs">API documentation</a> (interactive; or <a href="/docs/list">a plain list of every route</a>)</li>
-<li><a href="/openapi.json">OpenAPI description</a> (for tools)</li>
-<li><a href="/api/v1/catalog/listings">What is on offer now</a> (JSON)</li>
-</ul>""")
 
 
 @pages.get("/openapi.json")

@@ -1,4 +1,5 @@
-"""Forwarding /api/v1/<public prefix>/... to the service that owns it.
+"""Forwarding /api/v1/<public prefix>/... to the service that owns it, and every other path the gateway
+does not answer itself to the pages (web/), at the same address.
 
 Every request is checked first (`rules.paths.check`, for every route of the gateway): a path that could
 be read two ways is not found. The proxy then forwards only an allow-listed public prefix, to a URL
@@ -51,6 +52,42 @@ def forward(**_) -> Response:
     return response
 
 
+# -- the pages (web/) ------------------------------------------------------------------------------
+
+PAGE_REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "Cookie", "Referer", "Origin", "User-Agent",
+                        "If-None-Match", "If-Modified-Since", "HX-Request", "HX-Current-URL", "HX-Target",
+                        "HX-Trigger")
+PAGE_RESPONSE_HEADERS = ("Content-Type", "Location", "Cache-Control", "ETag", "Last-Modified", "Vary",
+                         "Content-Language", "HX-Redirect", "HX-Refresh")
+PAGES_DOWN = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>邻里 Linli</title>"
+              "<p>页面暂时打不开，请过一分钟再试。The pages are not answering just now; please try again "
+              "in a minute.</p></html>")
+
+
+def forward_page(rest: str = "") -> Response:
+    """A page: the path (already checked by `paths.check`) goes to web/ segment by segment, the person's
+    cookie with it, and every Set-Cookie back to that person only."""
+    if rest == "api" or rest.startswith("api/"):  # the API's own paths are never pages
+        return Response(json.dumps(error_body("not_found", "There is no such route.", {}), ensure_ascii=False),
+                        status=404, mimetype="application/json")
+    headers = {h: request.headers[h] for h in PAGE_REQUEST_HEADERS if h in request.headers}
+    headers["X-Request-ID"] = g.request_id
+    segments = tuple(rest.split("/")) if rest else ()
+    try:
+        upstream = services.call("web", request.method, segments, params=list(request.args.items(multi=True)),
+                                 data=request.get_data(), headers=headers, timeout=None)
+    except services.Unavailable as error:
+        logs.log(log, logging.WARNING, "upstream unavailable", service="web", error=type(error.error).__name__)
+        return Response(PAGES_DOWN, status=503, mimetype="text/html")
+    response = Response(upstream.content, status=upstream.status)
+    for h in PAGE_RESPONSE_HEADERS:
+        if h in upstream.headers:
+            response.headers[h] = upstream.headers[h]
+    for cookie in upstream.set_cookies:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
 def install(app: Flask) -> None:
     @app.before_request
     def _one_reading_only():
@@ -60,3 +97,7 @@ def install(app: Flask) -> None:
         # one rule per public prefix: /api/v1/<prefix> and everything under it
         app.add_url_rule(f"/api/v1/{prefix}", f"proxy_{prefix}_root", forward, methods=METHODS)
         app.add_url_rule(f"/api/v1/{prefix}/<path:rest>", f"proxy_{prefix}", forward, methods=METHODS)
+    # the pages: every other path, at the same address as the API (registered last, so every route of
+    # the gateway's own wins)
+    app.add_url_rule("/", "page_root", forward_page, methods=["GET", "POST"])
+    app.add_url_rule("/<path:rest>", "page", forward_page, methods=["GET", "POST"])

@@ -36,7 +36,8 @@ def add_community(u: Unit, body: dict) -> dict:
     if boundary is not None:
         domain.check_boundary(boundary, body["center"])
     doc = {"_id": body["id"], "name": body["name"], "center": point_to_geojson(body["center"]),
-           "boundary": boundary, "timezone": body["timezone"]}
+           "boundary": boundary, "timezone": body["timezone"],
+           "buildings": domain.check_buildings(body["buildings"]), "committee_phone": body.get("committee_phone")}
     if not store.add_community(u, doc):
         raise Conflict(f"A community with the id {doc['_id']!r} exists already.")
     store.reach_community(u, doc)
@@ -48,7 +49,9 @@ def change_community(u: Unit, community_id: str, body: dict) -> dict:
     doc = store.community(u, community_id)
     if doc is None:
         raise NotFound("The community")
-    changes = {k: v for k, v in body.items() if k not in ("center", "boundary")}
+    changes = {k: v for k, v in body.items() if k not in ("center", "boundary", "buildings")}
+    if "buildings" in body:
+        changes["buildings"] = domain.check_buildings(body["buildings"])
     center = body.get("center") or geojson_to_point(doc["center"])
     if "center" in body:
         changes["center"] = point_to_geojson(body["center"])

@@ -45,12 +45,25 @@ class PolygonSchema(StrictSchema):
         required=True, validate=validate.Length(1, 10))
 
 
+class BuildingSchema(StrictSchema):
+    """A building of the community and the point its entrance is at: an address is community + building + room,
+    and the volunteer is sent to the entrance (nobody types coordinates)."""
+    name = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "12"})
+    entrance = fields.Nested(PointSchema, required=True)
+
+
+_BUILDINGS = dict(validate=validate.Length(0, 500), metadata={"description": "its buildings with their entrances"})
+_COMMITTEE_PHONE = dict(metadata={"description": "the residents' committee's number, one tap away on every page"})
+
+
 class CommunityIn(StrictSchema):
     id = fields.String(required=True, validate=_ID)
     name = fields.String(required=True, validate=validate.Length(1, 80))
     center = fields.Nested(PointSchema, required=True)
     boundary = fields.Nested(PolygonSchema, allow_none=True, load_default=None)
     timezone = fields.TimeZone(load_default=DEFAULT_TIMEZONE)
+    buildings = fields.List(fields.Nested(BuildingSchema), load_default=list, **_BUILDINGS)
+    committee_phone = phone(**_COMMITTEE_PHONE)
 
 
 class CommunityPatch(StrictSchema):
@@ -58,6 +71,8 @@ class CommunityPatch(StrictSchema):
     center = fields.Nested(PointSchema)
     boundary = fields.Nested(PolygonSchema, allow_none=True)
     timezone = fields.TimeZone()
+    buildings = fields.List(fields.Nested(BuildingSchema), **_BUILDINGS)
+    committee_phone = phone(**_COMMITTEE_PHONE)
 
 
 class CommunitySchema(ma.Schema):
@@ -66,6 +81,8 @@ class CommunitySchema(ma.Schema):
     center = fields.Nested(PointSchema)
     boundary = fields.Dict(allow_none=True)
     timezone = fields.String()
+    buildings = fields.List(fields.Nested(BuildingSchema))
+    committee_phone = fields.String(allow_none=True)
 
 
 # -- providers ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ def stack(infra, tmp_path_factory):
     namespace = new_namespace()
     var_dir = tmp_path_factory.mktemp("stack") / "var"
     stack = Stack(namespace=namespace, mongo_url=infra.mongo_url, amqp_url=infra.amqp_url, var_dir=var_dir,
-                  ports={s: free_port() for s in ("gateway", "catalog", "orders", "delivery")},
+                  ports={s: free_port() for s in ("gateway", "catalog", "orders", "delivery", "web")},
                   extra_env={"LINLI_TIME_SCALE": "0.01", "LINLI_RETRY_DELAYS": "0.3,1,2", "LINLI_WEB_WORKERS": "2"})
     stack.start()
     try:

@@ -109,6 +109,27 @@ def test_an_admin_edits_categories_and_communities_and_nobody_else_can(cat):
     assert cat.admin.patch("/communities/beicai", {"name": "北蔡社区"})["name"] == "北蔡社区"
 
 
+def test_a_community_lists_its_buildings_with_their_entrances_and_the_committees_phone(cat):
+    """The pages build an address from community + building + room: the entrance's point comes from here."""
+    twelve = {"name": "12", "entrance": {"lng": 121.5588, "lat": 31.1765}}
+    made = cat.admin.post("/communities", {"id": "beicai", "name": "北蔡", "center": {"lng": 121.56, "lat": 31.18},
+                                           "buildings": [twelve], "committee_phone": "021-5888 1234"})
+    assert made["buildings"] == [twelve] and made["committee_phone"] == "021-5888 1234"
+    seven = {"name": "7", "entrance": {"lng": 121.5601, "lat": 31.1779}}
+    cat.admin.patch("/communities/beicai", {"buildings": [twelve, seven]})
+    listed = {c["id"]: c for c in cat.anyone.get("/communities")}
+    assert listed["beicai"]["buildings"] == [twelve, seven] and listed["lianxi"]["buildings"] == []
+    twice = cat.admin.patch("/communities/beicai", {"buildings": [twelve, twelve]}, expect=422)
+    assert twice["error"]["details"] == {"buildings": ["each building is named once"]}
+    nowhere = cat.admin.patch("/communities/beicai", {"buildings": [{"name": "9", "entrance": {"lng": 200, "lat": 31}}]},
+                              expect=422)
+    assert "buildings" in str(nowhere["error"]["details"])
+    assert cat.admin.patch("/communities/beicai", {"committee_phone": "not a phone"}, expect=422)
+    assert cat.coordinator.patch("/communities/beicai", {"buildings": []}, expect=403)
+    assert cat.anyone.get("/communities")[0]["buildings"] is not None
+    assert [c["buildings"] for c in cat.anyone.get("/communities") if c["id"] == "beicai"] == [[twelve, seven]]
+
+
 # -- providers ---------------------------------------------------------------------------
 
 def test_only_a_verified_provider_publishes_and_a_suspension_hides_its_listings_at_once(cat):

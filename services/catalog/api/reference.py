@@ -14,7 +14,8 @@ def _category_out(doc: dict) -> dict:
 
 
 def _community_out(doc: dict) -> dict:
-    return {**doc, "id": doc["_id"], "center": geojson_to_point(doc["center"]), "boundary": doc.get("boundary")}
+    return {**doc, "id": doc["_id"], "center": geojson_to_point(doc["center"]), "boundary": doc.get("boundary"),
+            "buildings": doc.get("buildings") or [], "committee_phone": doc.get("committee_phone")}
 
 
 @blp.route("/categories")

@@ -90,3 +90,11 @@ def point_in_ring(lng: float, lat: float, ring: list[list[float]]) -> bool:
 class Rejection:
     code: str
     reason: str
+
+
+def check_buildings(buildings: list[dict]) -> list[dict]:
+    """A community's buildings, each named once: an address is community + building + room."""
+    names = [b["name"] for b in buildings]
+    if len(set(names)) != len(names):
+        raise RuleBroken("buildings", "each building is named once")
+    return buildings

@@ -17,7 +17,9 @@ import logging
 from datetime import timedelta
 
 import requests
-from flask import Blueprint, request
+from urllib.parse import urlencode
+
+from flask import Blueprint, redirect, request
 from linli import logs
 from linli.config import settings
 from linli.errors import ApiError, not_found
@@ -166,30 +168,47 @@ def deliver_due_notifications(limit: int = 50) -> int:
 
 _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>收银台 Cashier</title>
-<style>body{{font:20px/1.5 system-ui,sans-serif;max-width:32em;margin:2em auto;padding:0 1em}}
-button{{font-size:1.2em;padding:.6em 1.4em;margin:.4em .4em 0 0}}.pay{{background:#1a7f37;color:#fff}}</style></head>
-<body><h1>收银台 · Stub cashier</h1>
-<p>{description}</p><p><strong>¥{amount}</strong></p><p>状态 Status: {state}</p>{actions}
-<p><small>This is Linli's stand-in for a real payment provider. No money moves.</small></p></body></html>"""
-_STATES = {"NOTPAY": "waiting for payment", "SUCCESS": "paid", "PAYERROR": "declined", "CLOSED": "closed",
-           "REFUND": "refunded (in part or whole)"}
+<title>收银台</title>
+<style>body{{font:22px/1.5 "Noto Sans CJK SC",system-ui,sans-serif;max-width:32em;margin:1em auto;padding:0 1em;color:#1b1b1b}}
+button,a.back{{display:inline-block;font:inherit;font-weight:700;min-height:64px;min-width:64px;padding:.5em 1.2em;
+margin:.4em .4em 0 0;border:2px solid #0b4f94;border-radius:.5em;background:#fff;color:#0b4f94;text-decoration:none}}
+.pay{{background:#1a6b35;border-color:#1a6b35;color:#fff}}.amount{{font-size:1.6em;font-weight:700}}</style></head>
+<body><main><h1>收银台</h1>
+<p>{description}</p><p class="amount">¥{amount}</p><p role="status">状态：{state}</p>{actions}
+<p><small>这是邻里的模拟收银台，不会真的扣款。 <span lang="en">Linli's stand-in for a payment provider: no money
+moves.</span></small></p></main></body></html>"""
+_STATES = {"NOTPAY": "待支付", "SUCCESS": "已支付", "PAYERROR": "支付未成功", "CLOSED": "已关闭",
+           "REFUND": "已退款（部分或全部）"}
+
+
+def _back() -> str | None:
+    """Where the payer goes afterwards (like a real H5 cashier's redirect_url): only a path of this site."""
+    target = request.values.get("redirect_url", "")
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
 
 
 def _page(payment: dict) -> str:
+    back = _back()
+    query = f"?{urlencode({'redirect_url': back})}" if back else ""
     actions = ""
     if payment["state"] == "NOTPAY":
         ref = html.escape(payment["_id"])
-        actions = (f'<form method="post" action="/api/v1/payments/stub/{ref}/pay"><button class="pay">支付 Pay</button></form>'
-                   f'<form method="post" action="/api/v1/payments/stub/{ref}/decline"><button>拒绝 Decline</button></form>')
+        actions = (f'<form method="post" action="/api/v1/payments/stub/{ref}/pay{html.escape(query)}">'
+                   f'<button class="pay">确认支付</button></form>'
+                   f'<form method="post" action="/api/v1/payments/stub/{ref}/decline{html.escape(query)}">'
+                   f'<button>不付了</button></form>')
+    elif back:
+        actions = f'<p><a class="back" href="{html.escape(back)}">返回订单</a></p>'
     return _PAGE.format(description=html.escape(payment["description"]), amount=f"{payment['amount_fen'] / 100:.2f}",
                         state=html.escape(_STATES.get(payment["state"], payment["state"])), actions=actions)
 
 
-def _answer(payment: dict):
+def _answer(payment: dict, settled: bool = False):
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return {"transaction_id": payment["_id"], "out_trade_no": payment["out_trade_no"], "state": payment["state"],
                 "amount_fen": payment["amount_fen"]}
+    if settled and _back():
+        return redirect(_back(), code=303)  # back to the order on its own
     return _page(payment), 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
@@ -208,13 +227,13 @@ def cashier_page(ref):
 @cashier.post("/<ref>/pay")
 def cashier_pay(ref):
     _load(ref)
-    return _answer(settle(ref, paid=True))
+    return _answer(settle(ref, paid=True), settled=True)
 
 
 @cashier.post("/<ref>/decline")
 def cashier_decline(ref):
     _load(ref)
-    return _answer(settle(ref, paid=False))
+    return _answer(settle(ref, paid=False), settled=True)
 
 
 @cashier.errorhandler(ApiError)

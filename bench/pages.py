@@ -1,0 +1,65 @@
+"""The pages on the demo data: server render time p50/p95 per page (asked of web/ directly, as Auntie Wang in
+elder mode, each page 30 times one after another) and the bytes each page sends on a first load (HTML, CSS, JS;
+no compression). Prints figures; asserts nothing. Aim (issue 14): p95 under 200 ms and under 150 KB."""
+from __future__ import annotations
+
+import re
+import time
+
+import requests
+
+from bench.common import infrastructure, percentiles
+from devstack import seed
+from devstack.net import free_port
+from devstack.stack import Stack
+from linli.config import SERVICE_PORTS
+
+ROUNDS = 30
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def main() -> None:
+    with infrastructure() as (mongo_url, amqp_url, namespace, scratch):
+        stack = Stack(namespace=namespace, mongo_url=mongo_url, amqp_url=amqp_url, var_dir=scratch / "var",
+                      ports={s: free_port() for s in SERVICE_PORTS})
+        stack.start()
+        try:
+            stack.wait_ready()
+            seed.seed(stack.url())
+            web = stack.url("web")
+            wang = requests.Session()
+            form = wang.get(f"{web}/signin", timeout=10).text
+            wang.post(f"{web}/signin", data={"csrf_token": _csrf(form), "username": "wang", "password": seed.PASSWORD},
+                      timeout=10).raise_for_status()
+            home = wang.get(f"{web}/", timeout=10).text
+            placed = wang.post(f"{web}/r/lunch", data={"csrf_token": _csrf(home)}, timeout=30)
+            order = placed.url.rstrip("/").rsplit("/", 1)[1]
+            lunch = re.search(r'href="/r/listings/([^"]+)"', wang.get(f"{web}/r/search?q=午餐", timeout=10).text).group(1)
+            pages = {"home (elder)": "/", "search": "/r/search?q=午餐", "listing": f"/r/listings/{lunch}",
+                     "order form": f"/r/listings/{lunch}/order", "my orders": "/r/orders", "order": f"/r/orders/{order}",
+                     "order (htmx part)": f"/r/orders/{order}/live", "tracking": f"/r/orders/{order}/track",
+                     "profile": "/me", "attention": "/attention", "sign in (nobody)": "/signin"}
+            assets = {"site.css": len(requests.get(f"{web}/assets/site.css", timeout=10).content),
+                      "htmx.min.js": len(requests.get(f"{web}/assets/vendor/htmx.min.js", timeout=10).content)}
+            print(f"assets on a first load: " + ", ".join(f"{k} {v / 1024:.1f} KB" for k, v in assets.items()))
+            for name, path in pages.items():
+                who = requests.Session() if "nobody" in name else wang
+                samples, size = [], 0
+                for _ in range(ROUNDS):
+                    t0 = time.perf_counter()
+                    response = who.get(f"{web}{path}", timeout=30)
+                    samples.append((time.perf_counter() - t0) * 1000)
+                    response.raise_for_status()
+                    size = len(response.content)
+                first_load = size + (0 if "htmx" in name else sum(assets.values()))
+                print(f"{name:<18} {percentiles(samples)}; HTML {size / 1024:.1f} KB, "
+                      f"first load {first_load / 1024:.1f} KB")
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()

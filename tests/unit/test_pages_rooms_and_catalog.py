@@ -1,0 +1,60 @@
+"""The pages (web/): every text a page or a route shows has its Chinese translation with the same placeholders,
+and the rooms keep to their jobs: only the adapter speaks HTTP to the API, only the store touches MongoDB, no
+page reads a service's database or imports a service."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+PO = WEB / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
+METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _catalog():
+    with open(PO, "rb") as f:
+        return read_po(f)
+
+
+def test_every_text_of_the_pages_has_its_chinese_translation_with_the_same_placeholders():
+    catalog = _catalog()
+    used = {message for _, _, message, _, _ in extract_from_dir(str(WEB), METHODS, keywords={"_": None, "gettext": None, "_l": None})}
+    assert used, "no texts found: the extraction is not looking at web/"
+    missing = sorted(m for m in used if not (catalog.get(m) and catalog.get(m).string))
+    assert not missing, f"not translated into Chinese (add them to {PO.relative_to(ROOT)}): {missing}"
+    fuzzy = sorted(m.id for m in catalog if m.id and m.fuzzy)
+    assert not fuzzy, f"fuzzy translations are not shown: {fuzzy}"
+    wrong = [m.id for m in catalog if m.id and set(PLACEHOLDER.findall(m.id)) != set(PLACEHOLDER.findall(m.string))]
+    assert not wrong, f"the translation names other placeholders than the text: {wrong}"
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_adapter_calls_the_api_only_the_store_touches_mongo_and_no_page_imports_a_service():
+    problems = []
+    for path in WEB.rglob("*.py"):
+        names = _imports(path)
+        room = path.relative_to(WEB).parts[0]
+        for name in names:
+            top = name.split(".")[0]
+            if top in ("services", "gateway"):
+                problems.append(f"{path.relative_to(ROOT)} imports {name}")
+            if top == "requests" and room != "adapters":
+                problems.append(f"{path.relative_to(ROOT)} calls HTTP itself ({name})")
+            if (top == "pymongo" or name == "linli.db") and path.name != "store.py":
+                problems.append(f"{path.relative_to(ROOT)} touches the database ({name})")
+    assert not problems, problems

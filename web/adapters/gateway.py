@@ -1,0 +1,165 @@
+"""The one client of Linli's public API (through the gateway), with the signed-in person's tokens.
+
+Pages never call `requests` themselves: they call a method here, get JSON back, or catch ApiProblem
+(the API's error code, message and details) and show it as a translated sentence.
+"""
+from __future__ import annotations
+
+import uuid
+from http.cookiejar import DefaultCookiePolicy
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import requests
+from requests.adapters import HTTPAdapter
+
+_session = requests.Session()
+_session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # one pool for everyone: it keeps no cookie
+_session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=32))
+TIMEOUT = (2, 10)
+
+
+@dataclass
+class ApiProblem(Exception):
+    status: int
+    code: str
+    message: str
+    details: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+
+class SignedOut(Exception):
+    """The refresh token no longer works: the person signs in again."""
+
+
+def _unavailable() -> ApiProblem:
+    return ApiProblem(503, "unavailable", "Linli is not answering just now.")
+
+
+def _answer(response: requests.Response) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        raise _unavailable()
+    if response.status_code >= 400:
+        error = body.get("error") if isinstance(body, dict) else None
+        error = error or {}
+        raise ApiProblem(response.status_code, error.get("code", "error"), error.get("message", ""),
+                         error.get("details") or {})
+    return body
+
+
+class Gateway:
+    """Calls as nobody (sign-in, public reads) or, through `Person`, as the signed-in person."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, path: str, *, token: str | None = None, json: Any = None,
+                params: dict | None = None, request_id: str | None = None) -> Any:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if request_id:
+            headers["X-Request-ID"] = request_id
+        if method != "GET" and not path.startswith("/api/v1/auth/"):
+            # a retried change (a double tap, a resent form) is answered once
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        try:
+            response = _session.request(method, self.base_url + path, json=json, params=params, headers=headers,
+                                        timeout=TIMEOUT)
+        except requests.RequestException:
+            raise _unavailable()
+        return _answer(response)
+
+    # -- as nobody ------------------------------------------------------------------------------
+    def sign_in(self, username: str, password: str) -> dict:
+        return self.request("POST", "/api/v1/auth/login", json={"username": username, "password": password})
+
+    def sign_up(self, username: str, password: str, name: str, role: str) -> dict:
+        return self.request("POST", "/api/v1/auth/register",
+                            json={"username": username, "password": password, "name": name, "role": role})
+
+    def refresh(self, refresh_token: str) -> dict:
+        return self.request("POST", "/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+    def sign_out(self, refresh_token: str) -> None:
+        self.request("POST", "/api/v1/auth/logout", json={"refresh_token": refresh_token})
+
+    def categories(self) -> list[dict]:
+        return self.request("GET", "/api/v1/catalog/categories")
+
+    def communities(self) -> list[dict]:
+        return self.request("GET", "/api/v1/catalog/communities")
+
+
+class Person:
+    """The API as the signed-in person: `access()` gives a fresh access token (refreshing when needed) and
+    `renew()` forces a refresh after a 401."""
+
+    def __init__(self, gateway: Gateway, access: Callable[[], str], renew: Callable[[], str],
+                 request_id: str | None = None):
+        self.gateway, self._access, self._renew, self.request_id = gateway, access, renew, request_id
+
+    def call(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+        try:
+            return self.gateway.request(method, path, token=self._access(), json=json, params=params,
+                                        request_id=self.request_id)
+        except ApiProblem as problem:
+            if problem.status != 401:
+                raise
+        return self.gateway.request(method, path, token=self._renew(), json=json, params=params,
+                                    request_id=self.request_id)
+
+    # everyone
+    def me(self) -> dict:
+        return self.call("GET", "/api/v1/me")
+
+    def save_profile(self, profile: dict) -> dict:
+        return self.call("PUT", "/api/v1/me/profile", json=profile)
+
+    # listings
+    def listings(self, **params) -> dict:
+        return self.call("GET", "/api/v1/catalog/listings", params={k: v for k, v in params.items() if v not in (None, "")})
+
+    def listing(self, listing_id: str) -> dict:
+        return self.call("GET", f"/api/v1/catalog/listings/{listing_id}")
+
+    def availability(self, listing_id: str, first: str, last: str) -> dict:
+        return self.call("GET", f"/api/v1/catalog/listings/{listing_id}/availability", params={"from": first, "to": last})
+
+    def provider(self, provider_id: str) -> dict:
+        return self.call("GET", f"/api/v1/catalog/providers/{provider_id}")
+
+    def reviews(self, provider_id: str) -> dict:
+        return self.call("GET", f"/api/v1/catalog/providers/{provider_id}/reviews")
+
+    def scorecard(self, provider_id: str) -> dict:
+        return self.call("GET", f"/api/v1/catalog/providers/{provider_id}/scorecard")
+
+    def review(self, order_id: str, direction: str, stars: int, text: str) -> dict:
+        return self.call("POST", "/api/v1/catalog/reviews",
+                         json={"order_id": order_id, "direction": direction, "stars": stars, "text": text})
+
+    # orders
+    def place(self, order: dict) -> dict:
+        return self.call("POST", "/api/v1/orders", json=order)
+
+    def orders(self, **params) -> dict:
+        return self.call("GET", "/api/v1/orders", params=params)
+
+    def order(self, order_id: str) -> dict:
+        return self.call("GET", f"/api/v1/orders/{order_id}")
+
+    def pay(self, order_id: str) -> dict:
+        return self.call("POST", f"/api/v1/orders/{order_id}/pay")
+
+    def cancel(self, order_id: str, reason: str) -> dict:
+        return self.call("POST", f"/api/v1/orders/{order_id}/cancel", json={"reason": reason})
+
+    def track(self, order_id: str) -> dict:
+        return self.call("GET", f"/api/v1/track/{order_id}")

@@ -1,0 +1,86 @@
+"""The pages' Flask app factory (served by gunicorn: "web.app:create_app()")."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from linli import logs
+from linli.config import settings
+
+from . import i18n, store
+from .adapters.gateway import ApiProblem, Gateway, SignedOut
+from .pages import everyone, resident
+from .sessions import MongoSessions, account, needs_sign_in
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app() -> Flask:
+    logs.setup("web")
+    app = Flask("web", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
+                static_url_path="/assets")  # the gateway answers /static itself
+    app.config.update(SECRET_KEY=store.secret_key(store.database()), WTF_CSRF_TIME_LIMIT=None,  # no time limit on a form
+                      BABEL_DEFAULT_LOCALE=i18n.DEFAULT, BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
+                      SEND_FILE_MAX_AGE_DEFAULT=3600)
+    app.session_interface = MongoSessions()
+    store.prepare(store.database())
+    CSRFProtect(app)
+    Babel(app, locale_selector=i18n.choose_locale)
+    app.extensions["linli_gateway"] = Gateway(settings().service_urls["gateway"])
+    app.register_blueprint(everyone.bp)
+    app.register_blueprint(resident.bp)
+    app.jinja_env.globals.update(when=i18n.when, day=i18n.day, money=i18n.money, STATUS=i18n.STATUS,
+                                 DELIVERY=i18n.DELIVERY, ROLES=i18n.ROLES, SLOTS=i18n.SLOTS, TAGS=i18n.TAGS,
+                                 LANGUAGES=i18n.LANGUAGES, html_lang=i18n.html_lang, locale=i18n.choose_locale)
+
+    @app.before_request
+    def _who():
+        g.account = account()
+        g.preferences = store.preferences(store.database(), g.account["id"]) if g.account else {}
+
+    @app.context_processor
+    def _common():
+        return {"me": g.get("account"), "elder": everyone.elder_mode(), "committee_phone": everyone.committee_phone(),
+                "my_price": resident.my_price}
+
+    @app.errorhandler(SignedOut)
+    def _signed_out(_):
+        return needs_sign_in()
+
+    @app.errorhandler(ApiProblem)
+    def _problem(problem: ApiProblem):
+        status = problem.status if problem.status in (403, 404, 409, 503) else 502 if problem.status >= 500 else 400
+        return render_template("problem.html", message=i18n.problem_text(problem)), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_):
+        return render_template("problem.html", message=i18n._("This form was open too long or came from elsewhere. "
+                                                              "Please go back, reload the page and send it again.")), 400
+
+    @app.errorhandler(404)
+    def _missing(_):
+        return render_template("problem.html", message=i18n._("There is no such page.")), 404
+
+    @app.after_request
+    def _private(response):
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"  # a person's own page: never kept by a cache
+        return response
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return "", 204, {"Cache-Control": "max-age=86400"}  # pages that do not name an icon (the cashier) ask here
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        store.database().command("ping")
+        return {"status": "ready"}
+
+    return app

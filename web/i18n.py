@@ -1,0 +1,117 @@
+"""Languages: zh-CN first, English second, chosen by the person (remembered) or by the browser. Times in the
+community's time zone in each language's local form; money as ¥ with two decimals; the API's error codes and
+order states as translated sentences."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import g, request, session
+from flask_babel import gettext as _, lazy_gettext as _l
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+DEFAULT = "zh_CN"
+FALLBACK_ZONE = "Asia/Shanghai"  # when the community is not known (the communities' own zone comes from catalog)
+
+
+def choose_locale() -> str:
+    chosen = getattr(g, "preferences", {}).get("lang") or session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return "en" if best == "en" else DEFAULT
+
+
+def html_lang() -> str:
+    return "en" if choose_locale() == "en" else "zh-CN"
+
+
+def when(value, zone: str | None = None) -> str:
+    """12月1日 周二 11:30 / Tue 1 Dec 11:30, in the community's time zone."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    local = value.astimezone(ZoneInfo(zone or FALLBACK_ZONE))
+    if choose_locale() == "en":
+        return format_datetime(local, "EEE d MMM HH:mm", locale="en")
+    return format_datetime(local, "M月d日 EEE HH:mm", locale="zh_CN")
+
+
+def day(value) -> str:
+    """12月1日 周二 / Tue 1 Dec."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if choose_locale() == "en":
+        return format_date(value, "EEE d MMM", locale="en")
+    return format_date(value, "M月d日 EEE", locale="zh_CN")
+
+
+def money(fen) -> str:
+    return f"¥{(fen or 0) / 100:.2f}"
+
+
+STATUS = {
+    "placed": _l("Placed: the kitchen is holding your portion"),
+    "awaiting_payment": _l("Waiting for your payment"),
+    "paid": _l("Paid: waiting for the kitchen to accept"),
+    "accepted": _l("The kitchen accepted it and is cooking"),
+    "ready": _l("Ready: waiting for a volunteer to pick it up"),
+    "delivering": _l("On its way to you"),
+    "service_done": _l("The job is done: please confirm"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+}
+
+DELIVERY = {
+    "waiting": _l("Waiting for the meal to be ready"),
+    "ready": _l("The meal is ready; looking for a volunteer"),
+    "offered": _l("Looking for a volunteer"),
+    "escalated": _l("The committee is finding a volunteer"),
+    "welfare_check": _l("Nobody answered the door; the volunteer is checking that you are well"),
+    "assigned": _l("A volunteer is on the way to the kitchen"),
+    "picked_up": _l("The volunteer has your meal and is coming"),
+    "delivered": _l("Delivered"),
+    "failed": _l("The delivery did not succeed; the committee will call you"),
+    "cancelled": _l("Cancelled"),
+}
+
+ROLES = {"resident": _l("resident"), "provider": _l("provider"), "volunteer": _l("volunteer"),
+         "coordinator": _l("residents' committee"), "admin": _l("administrator"), "system": _l("Linli")}
+
+TAGS = {"elder70": _l("aged 70 and over"), "low_income": _l("low income"), "living_alone": _l("living alone"),
+        "disabled": _l("with a disability")}
+
+SLOTS = {"breakfast": _l("breakfast"), "lunch": _l("lunch"), "dinner": _l("dinner")}
+
+ERRORS = {
+    "bad_credentials": _l("The username or the password is wrong."),
+    "unauthenticated": _l("Please sign in again."),
+    "forbidden": _l("Your account may not do this."),
+    "not_found": _l("This could not be found. It may have been removed."),
+    "conflict": _l("This cannot be done now; the page shows why."),
+    "illegal_transition": _l("This order has moved on and cannot be changed that way now."),
+    "listing_unavailable": _l("This service cannot be ordered now. Please choose another day or service."),
+    "validation_failed": _l("Please check what you entered."),
+    "rate_limited": _l("Too many tries. Please wait a few minutes and try again."),
+    "unavailable": _l("Linli is not answering just now. Please try again in a minute."),
+    "already_reviewed": _l("You have reviewed this already. Thank you!"),
+    "not_completed": _l("You can review once the order is completed."),
+    "request_in_progress": _l("This is being done already. Please wait a moment."),
+    "provider_suspended": _l("This provider is paused just now."),
+    "provider_not_verified": _l("This provider is not verified yet."),
+}
+
+FIELDS = {"username": _l("username"), "password": _l("password"), "name": _l("name"), "room": _l("room"),
+          "building": _l("building"), "phone": _l("phone number"), "community_id": _l("community"),
+          "birth_year": _l("year of birth"), "stars": _l("stars"), "slot_date": _l("day"), "quantity": _l("quantity")}
+
+
+def problem_text(problem) -> str:
+    """An API error as a sentence in the person's language, naming the fields it concerns."""
+    text = str(ERRORS.get(problem.code) or _("That did not work. Please try again."))
+    fields = [str(FIELDS[f.split(".")[-1]]) for f in (problem.details or {}) if f.split(".")[-1] in FIELDS]
+    if fields and problem.status in (400, 422):
+        text += " " + _("Check: %(fields)s.", fields=", ".join(fields))
+    return text

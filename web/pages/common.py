@@ -1,0 +1,54 @@
+"""What every page shares: the communities (read through the API, kept a minute), the person's own
+community and saved address, elder mode, and the committee's phone number."""
+from __future__ import annotations
+
+import time
+
+from flask import g
+
+from ..sessions import gateway, person
+
+_communities: tuple[float, dict] = (0.0, {})
+CITY_HOTLINE = "12345"  # when a community has no committee number yet: the city's service hotline
+
+
+def communities() -> dict[str, dict]:
+    global _communities
+    at, known = _communities
+    if time.monotonic() - at > 60 or not known:
+        known = {c["id"]: c for c in gateway().communities()}
+        _communities = (time.monotonic(), known)
+    return known
+
+
+def me() -> dict:
+    """The signed-in account with its profile, read once per request."""
+    if "me_detail" not in g:
+        g.me_detail = person().me()
+    return g.me_detail
+
+
+def profile() -> dict:
+    return (me().get("profile") or {}) if g.get("account") else {}
+
+
+def home_community() -> dict | None:
+    p = profile()
+    cid = p.get("community_id") or next((a["community_id"] for a in p.get("addresses") or []), None)
+    return communities().get(cid) if cid else None
+
+
+def zone() -> str | None:
+    c = home_community() if g.get("account") else None
+    return c.get("timezone") if c else None
+
+
+def entrance(address: dict) -> dict | None:
+    """The building's entrance from the community's list (catalog owns it), else the community's centre."""
+    community = communities().get(address.get("community_id"))
+    if community is None:
+        return None
+    for building in community.get("buildings") or []:
+        if building.get("name") == address.get("building"):
+            return building.get("entrance")
+    return community.get("center")
