@@ -45,5 +45,5 @@ clean:
 
 # the fault-injection suite (tests/faults): orders in flight while processes, a private broker and
 # database are killed, paused and cut off; several minutes, so not part of `make test`
-fault: $(STAMP)
+fault: $(STAMP) broker
 	@$(PY) -m pytest -q -m fault tests/faults

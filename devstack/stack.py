@@ -99,8 +99,9 @@ class Stack:
             if conn.is_open:
                 conn.close()
 
-    def wait_ready(self, timeout: float = 90) -> float:
-        """Seconds until every web process answers /readyz and every worker consumes."""
+    def wait_ready(self, timeout: float = 240) -> float:
+        """Seconds until every web process answers /readyz and every worker consumes (a few on an idle machine;
+        the timeout is long because a shared, busy machine can take minutes just to import everything)."""
         started = time.monotonic()
         pending = set(WEB_SERVICES)
         while time.monotonic() - started < timeout:

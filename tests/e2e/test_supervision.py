@@ -15,7 +15,7 @@ from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai,
 HOME = {"lng": 121.5300, "lat": 31.1500}
 # a web process, each kind of background process, and the front door
 KILLED = ("orders-worker", "catalog-relay", "orders-web", "gateway", "catalog-worker", "orders-relay")
-BACK_WITHIN_S = 45.0  # seconds; about 3-5 s on an idle machine, far more when the machine is shared
+BACK_WITHIN_S = 120.0  # seconds; 3-5 s on a quiet machine (see the log), minutes on a shared machine under load
 
 
 def _served(call, what: str):

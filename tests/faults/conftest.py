@@ -14,7 +14,7 @@ from devstack.net import free_port
 from devstack.stack import Stack
 from tests.conftest import configured_as, new_namespace
 from tests.e2e.conftest import PASSWORD, community, verified_canteen
-from tests.faults.kit import FaultProxy, PrivateBroker, PrivateMongo
+from tests.faults.kit import FaultProxy, Person, PrivateBroker, PrivateMongo
 
 HOME = {"lng": 121.5588, "lat": 31.1765}
 
@@ -26,8 +26,8 @@ class World:
     mongo: PrivateMongo
     amqp_proxy: FaultProxy
     mongo_proxy: FaultProxy
-    canteen: Client
-    residents: list[Client]
+    canteen: Person
+    residents: list[Person]
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +56,11 @@ def world(tmp_path_factory):
         api = Client(stack.url())
         admin, coordinator = api.login("fault_admin", PASSWORD), api.login("fault_coord", PASSWORD)
         community(admin, "lianxi", HOME)
-        canteen = verified_canteen(api, coordinator, "fault_canteen", "Fault canteen", HOME, "lianxi")
-        residents = [api.register(f"fault_res{i}", PASSWORD, f"Resident {i}", "resident") for i in range(10)]
+        verified_canteen(api, coordinator, "fault_canteen", "Fault canteen", HOME, "lianxi")
+        canteen = Person(stack.url(), "fault_canteen", PASSWORD)
+        for i in range(10):
+            api.register(f"fault_res{i}", PASSWORD, f"Resident {i}", "resident")
+        residents = [Person(stack.url(), f"fault_res{i}", PASSWORD) for i in range(10)]
         yield World(stack, broker, mongo, amqp_proxy, mongo_proxy, canteen, residents)
     finally:
         stack.stop()

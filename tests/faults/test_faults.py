@@ -26,7 +26,8 @@ PROCESSES = ("orders-relay", "catalog-worker", "orders-worker", "catalog-relay",
 
 def _in_flight(world, name: str, fault) -> None:
     """Places ORDERS orders on a new listing while `fault()` runs, then checks the counts."""
-    listing = lunch(world.canteen, f"Lunch under {name}", "lianxi", 1000, price_fen=1200)
+    world.canteen.request("GET", "/api/v1/catalog/listings?community=lianxi")  # signs in again if need be
+    listing = lunch(world.canteen.client, f"Lunch under {name}", "lianxi", 1000, price_fen=1200)
     day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).date().isoformat()
     result = {}
     driver = threading.Thread(target=lambda: result.update(
