@@ -65,3 +65,14 @@ def call(service: str, method: str, segments: tuple[str, ...] | list[str], *, pa
         raise Unavailable(service, error) from error
     return Answer(response.status_code, response.content, response.headers,
                   tuple(response.raw.headers.getlist("Set-Cookie")) if response.raw is not None else ())
+
+
+def open_stream(service: str, segments: tuple[str, ...] | list[str], *, params=None,
+                headers: dict[str, str] | None = None, read_timeout: float = 60) -> requests.Response:
+    """A long answer read as it comes (server-sent events): the caller iterates it and closes it. The read
+    timeout is well above the service's keep-alive, so a quiet stream is not taken for a dead one."""
+    try:
+        return session.get(url(service, segments), params=params, headers=headers or {}, stream=True,
+                           timeout=(2, read_timeout), allow_redirects=False)
+    except requests.RequestException as error:
+        raise Unavailable(service, error) from error

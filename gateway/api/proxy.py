@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, request, stream_with_context
 
 from linli import logs
 from linli.errors import error_body
@@ -24,6 +24,9 @@ PASS_REQUEST_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-
                         # the payment provider's signature travels in these
                         "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial")
 PASS_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location", "Retry-After")
+# a live stream of one person's messages: passed on as it comes, resumed from Last-Event-ID
+STREAMS = {("notify", ("stream",))}
+STREAM_RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "X-Accel-Buffering")
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -35,6 +38,8 @@ def forward(**_) -> Response:
     route = paths.public_route(request.path, _raw_uri())
     headers = {h: request.headers[h] for h in PASS_REQUEST_HEADERS if h in request.headers}
     headers["X-Request-ID"] = g.request_id
+    if request.method == "GET" and (route.service, route.segments) in STREAMS:
+        return _stream(route, headers)
     try:
         upstream = services.call(route.service, request.method, ("api", "v1", route.prefix) + route.segments,
                                  params=list(request.args.items(multi=True)), data=request.get_data(),
@@ -47,6 +52,41 @@ def forward(**_) -> Response:
         return Response(json.dumps(body, ensure_ascii=False), status=503, mimetype="application/json")
     response = Response(upstream.content, status=upstream.status)
     for h in PASS_RESPONSE_HEADERS:
+        if h in upstream.headers:
+            response.headers[h] = upstream.headers[h]
+    return response
+
+
+def _unavailable(service: str) -> Response:
+    body = error_body("unavailable", f"The {service} service is not answering just now. "
+                                     "Please try again in a minute.", {"service": service})
+    return Response(json.dumps(body, ensure_ascii=False), status=503, mimetype="application/json")
+
+
+def _stream(route, headers: dict[str, str]) -> Response:
+    """Server-sent events, passed through chunk by chunk. Each open stream holds one of the gateway's
+    threads (gthread): route /api/v1/notify/stream straight to notify's gevent workers at the ingress when
+    many people keep the page open (docs/DESIGN.md, "Notifications")."""
+    if "Last-Event-ID" in request.headers:
+        headers["Last-Event-ID"] = request.headers["Last-Event-ID"]
+    try:
+        upstream = services.open_stream(route.service, ("api", "v1", route.prefix) + route.segments,
+                                        params=list(request.args.items(multi=True)), headers=headers)
+    except services.Unavailable as error:
+        logs.log(log, logging.WARNING, "upstream unavailable", service=error.service,
+                 error=type(error.error).__name__)
+        return _unavailable(error.service)
+
+    def chunks():
+        try:
+            yield from upstream.iter_content(chunk_size=None)
+        except Exception as error:  # the service went away mid-stream: the browser reconnects by itself
+            logs.log(log, logging.INFO, "stream ended", service=route.service, error=type(error).__name__)
+        finally:
+            upstream.close()
+
+    response = Response(stream_with_context(chunks()), status=upstream.status_code, direct_passthrough=True)
+    for h in STREAM_RESPONSE_HEADERS:
         if h in upstream.headers:
             response.headers[h] = upstream.headers[h]
     return response

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from linli.domain_errors import NotFound
 
 # public prefix under /api/v1 -> the service that answers it
-PUBLIC_PREFIXES = {"catalog": "catalog", "orders": "orders", "payments": "orders", "delivery": "delivery"}
+PUBLIC_PREFIXES = {"catalog": "catalog", "orders": "orders", "payments": "orders", "delivery": "delivery",
+                   "notify": "notify"}
 
 # in the raw request line: %2e (.), %2f (/), %5c (\), %25 (%), %00; any case
 _ENCODED_TRICKS = re.compile(r"%(2e|2f|5c|25|00)", re.IGNORECASE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from devstack.net import free_port
@@ -42,6 +42,13 @@ def door(linli_env, monkeypatch):
     seen: list[str] = []
     upstream = Flask("upstream")
 
+    @upstream.route("/api/v1/notify/stream")
+    def stream():
+        seen.append(request.full_path)
+        after = int(request.headers.get("Last-Event-ID", "0"))
+        events = "".join(f"id: {n}\ndata: message {n}\n\n" for n in range(after + 1, after + 3))
+        return Response(events, mimetype="text/event-stream", headers={"Cache-Control": "no-cache"})
+
     @upstream.route("/", defaults={"anything": ""}, methods=["GET", "POST"])
     @upstream.route("/<path:anything>", methods=["GET", "POST"])
     def echo(anything):
@@ -51,7 +58,7 @@ def door(linli_env, monkeypatch):
     port = free_port()
     server = make_server("127.0.0.1", port, upstream, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    for service in ("CATALOG", "ORDERS", "DELIVERY"):
+    for service in ("CATALOG", "ORDERS", "DELIVERY", "NOTIFY"):
         monkeypatch.setenv(f"LINLI_{service}_URL", f"http://127.0.0.1:{port}")
     reset_settings()
     from gateway.app import create_app
@@ -99,3 +106,15 @@ def test_the_tracking_view_asks_about_an_order_id_and_nothing_else(door):
     assert view.status_code == 200
     assert sorted(seen) == ["/api/v1/delivery/tracking/ord_0123456789abcdef0123",
                             "/api/v1/orders/ord_0123456789abcdef0123"]
+
+
+def test_a_persons_messages_and_live_stream_go_through_the_door_and_resume_where_they_left_off(door):
+    client, seen = door
+    assert client.get("/api/v1/notify/messages?unread=true").get_json() == {
+        "path": "/api/v1/notify/messages", "args": {"unread": ["true"]}}
+    stream = client.get("/api/v1/notify/stream", headers={"Last-Event-ID": "41"})
+    assert stream.status_code == 200 and stream.mimetype == "text/event-stream"
+    assert stream.headers["Cache-Control"] == "no-cache"
+    assert stream.get_data(as_text=True) == "id: 42\ndata: message 42\n\nid: 43\ndata: message 43\n\n"
+    assert client.get("/api/v1/notify/%2e%2e/internal/x").status_code == 404
+    assert seen == ["/api/v1/notify/messages?unread=true", "/api/v1/notify/stream?"]
