@@ -7,8 +7,6 @@ in the order's transaction and sent by a timer (`submit_refunds`); the provider 
 notification (`on_refund_succeeded`)."""
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from datetime import datetime
 
@@ -16,6 +14,7 @@ from linli import logs
 from linli.auth import Principal
 from linli.domain_errors import Conflict, NotFound, RuleBroken
 from linli.ids import iso
+from linli.spreadsheet import csv_text as spreadsheet
 from linli.unit import Unit, Units
 
 from . import store
@@ -231,11 +230,9 @@ def statement(units: Units, who: Principal, party: str, month: str) -> dict:
 
 
 def statement_csv(body: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["order_id", "kind", "amount_yuan", "at", "listing"])
-    for x in body["lines"]:
-        writer.writerow([x["order_id"], x["kind"], pricing.yuan(x["amount_fen"]), x["at"].isoformat(),
-                         x["listing_title"]])
-    writer.writerow(["total", "", pricing.yuan(body["total_fen"]), "", ""])
-    return out.getvalue()
+    """The statement as a spreadsheet: opens in Excel and WPS with Chinese titles intact, and a listing title
+    can never run as a formula."""
+    rows = [[x["order_id"], x["kind"], pricing.yuan(x["amount_fen"]), x["at"].isoformat(), x["listing_title"]]
+            for x in body["lines"]]
+    return spreadsheet(["order_id", "kind", "amount_yuan", "at", "listing"],
+                       rows + [["total", "", pricing.yuan(body["total_fen"]), "", ""]])

@@ -53,5 +53,8 @@ def test_an_entry_is_dated_in_local_time_and_months_add_up():
 
 
 def test_the_csv_names_volunteers_as_the_committee_knows_them():
-    text = hours.csv_text([hours.entry(_trip("t1"), "v1", 30, NOW)], {"v1": "小张 Xiao Zhang"})
-    assert text.splitlines() == ["volunteer,date,task,minutes", "小张 Xiao Zhang,2026-11-24,t1,30"]
+    text = hours.csv_text([hours.entry(_trip("t1"), "v1", 30, NOW), hours.entry(_trip("t2"), "v2", 12, NOW)],
+                          {"v1": "小张 Xiao Zhang", "v2": "=HYPERLINK(\"http://x\")"})
+    assert text.startswith("\ufeff"), "Excel and WPS need the byte-order mark to read Chinese names"
+    assert text[1:].splitlines() == ["volunteer,date,task,minutes", "小张 Xiao Zhang,2026-11-24,t1,30",
+                                     "\"'=HYPERLINK(\"\"http://x\"\")\",2026-11-24,t2,12"]

@@ -6,9 +6,9 @@ and a correction never overwrites silently; it is appended to the entry's `corre
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
+
+from linli.spreadsheet import csv_text as spreadsheet
 
 from . import domain
 
@@ -36,10 +36,7 @@ def month_totals(entries: list[dict]) -> dict[str, dict]:
 
 
 def csv_text(entries: list[dict], names: dict[str, str]) -> str:
-    """volunteer, date, task, minutes: one line per delivered task, named as the committee knows them."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for e in entries:
-        writer.writerow((names.get(e["volunteer_id"], e["volunteer_id"]), e["date"], e["task_id"], e["minutes"]))
-    return out.getvalue()
+    """volunteer, date, task, minutes: one line per delivered task, named as the committee knows them
+    (opens in Excel and WPS with the names intact; a name can never run as a formula)."""
+    return spreadsheet(CSV_COLUMNS, ((names.get(e["volunteer_id"], e["volunteer_id"]), e["date"], e["task_id"],
+                                      e["minutes"]) for e in entries))
