@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable
+from urllib.parse import parse_qsl
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -228,6 +229,31 @@ def _invalid_at(path: tuple, problem: str) -> ApiError:
     return ApiError(422, "validation_failed", f"{named}: {problem}", details)
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def takes_forms(view):
+    """Marks a route that takes an HTML form (the pages, and the gateway's forwarding to them): a form body is
+    accepted there and its text checked like JSON's; every other route takes JSON only."""
+    view.linli_takes_forms = True
+    return view
+
+
+def _form_problem(raw: bytes):
+    """The first form field whose name or value nothing downstream can take, as (path, problem)."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return None  # a file upload is the page's own to check
+    try:
+        fields = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "bad_request", "The form is not valid: it is not UTF-8 text.")
+    for key, value in fields:
+        problem = text_problem(key) or text_problem(value)
+        if problem:
+            return (key,), problem
+    return None
+
+
 def check_input() -> None:
     """Every request, before any route: limits answered in the error shape, and a JSON body decoded once under
     a depth limit and searched for text nothing downstream can take, so no route meets it."""
@@ -252,6 +278,12 @@ def check_input() -> None:
         return
     raw = request.get_data(cache=True)  # werkzeug answers 413 past MAX_CONTENT_LENGTH
     if not raw:
+        return
+    if not request.is_json and request.mimetype in FORM_TYPES and getattr(
+            current_app.view_functions.get(request.endpoint), "linli_takes_forms", False):
+        found = _form_problem(raw)
+        if found:
+            raise _invalid_at(*found)
         return
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Send the body as JSON, with the header "

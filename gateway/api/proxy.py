@@ -14,6 +14,7 @@ from flask import Flask, Response, g, request, stream_with_context
 
 from linli import logs
 from linli.errors import error_body
+from linli.web import takes_forms
 
 from ..adapters import services
 from ..rules import paths
@@ -104,6 +105,7 @@ PAGES_DOWN = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><titl
               "in a minute.</p></html>")
 
 
+@takes_forms
 def forward_page(rest: str = "") -> Response:
     """A page: the path (already checked by `paths.check`) goes to web/ segment by segment, the person's
     cookie with it, and every Set-Cookie back to that person only."""

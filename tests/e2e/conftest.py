@@ -38,7 +38,7 @@ def staff(stack):
         from gateway.admin import create_account
 
         create_account("admin1", PASSWORD, "Admin", "admin")
-        create_account("coord1", PASSWORD, "林主任", "coordinator", ("lianxi", "matrix", "race", "cat-e2e"))
+        create_account("coord1", PASSWORD, "林主任", "coordinator", ("lianxi", "matrix", "race", "cat-e2e", "door"))
     api = Client(stack.url())
     return api.login("admin1", PASSWORD), api.login("coord1", PASSWORD)
 

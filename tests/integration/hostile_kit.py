@@ -48,7 +48,7 @@ def database_of(service: str):
     elif service == "delivery":
         from services.delivery.store import database
     else:
-        from gateway.accounts import database
+        from gateway.bootstrap import database
     return database()
 
 

@@ -58,7 +58,7 @@ def door(linli_env, monkeypatch):
     port = free_port()
     server = make_server("127.0.0.1", port, upstream, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    for service in ("CATALOG", "ORDERS", "DELIVERY", "NOTIFY"):
+    for service in ("CATALOG", "ORDERS", "DELIVERY", "NOTIFY", "WEB"):
         monkeypatch.setenv(f"LINLI_{service}_URL", f"http://127.0.0.1:{port}")
     reset_settings()
     from gateway.app import create_app
@@ -118,3 +118,14 @@ def test_a_persons_messages_and_live_stream_go_through_the_door_and_resume_where
     assert stream.get_data(as_text=True) == "id: 42\ndata: message 42\n\nid: 43\ndata: message 43\n\n"
     assert client.get("/api/v1/notify/%2e%2e/internal/x").status_code == 404
     assert seen == ["/api/v1/notify/messages?unread=true", "/api/v1/notify/stream?"]
+
+
+def test_a_page_form_goes_to_the_pages_but_text_nothing_can_store_does_not(door):
+    client, seen = door
+    form = client.post("/signup", data={"name": "王阿姨", "username": "wang"})
+    assert form.status_code == 200 and form.get_json()["path"] == "/signup"
+    refused = client.post("/signup", data={"name": "王\x00阿姨"})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["details"] == {"name": ["contains the NUL character (\\u0000); remove it"]}
+    assert client.post("/api/v1/auth/register", data={"name": "王阿姨"}).status_code == 415  # the API takes JSON only
+    assert len(seen) == 1, seen  # only the good form reached the pages
