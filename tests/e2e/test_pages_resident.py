@@ -43,6 +43,9 @@ def town(stack, staff):
         "community_ids": ["qiaotou"], "tiers": [{"tag": "elder70", "resident_pays_fen": 300,
                                                  "shares": [{"funder": "镇政府", "amount_fen": 1200}]}],
         "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 20}]}, expect=201)
+    # the town's share is the committee's deal: it applies once the coordinator approves it
+    coordinator.post(f"/api/v1/catalog/listings/{lunch['id']}/pricing/approve", {"version": lunch["version"]},
+                     expect=200)
     volunteer = api.register("qt_zhang", PASSWORD, "小张", "volunteer")
     profile = volunteer.post("/api/v1/delivery/volunteers", {
         "name": "小张", "phone": "138 0000 0091", "community_ids": ["qiaotou"], "vehicle": "bike"}, expect=201)
