@@ -304,6 +304,7 @@ class PendingListing(ma.Schema):
 
 
 PendingListingPage = page_schema(PendingListing, "PendingListingPage")
+OwnListingPage = page_schema(OwnListingSchema, "OwnListingPage")
 
 
 class SlotWindow(ma.Schema):

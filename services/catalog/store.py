@@ -267,6 +267,11 @@ def listing_version(u: Unit, listing_id: str, version: int) -> dict | None:
     return u.db.listing_versions.find_one({"_id": f"{listing_id}:{version}"}, session=u.session)
 
 
+def listings_of(u: Unit, provider_id: str, page: dict) -> tuple[list[dict], dict]:
+    """A page of one provider's own listings, drafts and paused ones too (withdrawn ones last), newest first."""
+    return page_of(u.db.listings, {"provider_id": provider_id}, page, [("created_at", -1), ("_id", 1)])
+
+
 def listings_awaiting_approval(u: Unit, scope: dict, page: dict) -> tuple[list[dict], dict]:
     """A page of listings whose price tiers wait for the committee, within a staff member's scope."""
     query = {**scope, "proposed_pricing.proposed_at": {"$exists": True}, "status": {"$ne": "withdrawn"}}

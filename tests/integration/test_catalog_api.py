@@ -308,3 +308,19 @@ def test_search_by_words_place_price_and_day_sorted_and_paged(cat):
     assert "per_page" in cat.anyone.get("/listings?per_page=500", expect=422)["error"]["details"]
     assert "near" in cat.anyone.get("/listings?near=here", expect=422)["error"]["details"]
     assert "sort" in cat.anyone.get("/listings?sort=distance", expect=422)["error"]["details"]
+
+
+def test_a_provider_lists_its_own_listings_drafts_too_and_never_another_providers(cat):
+    canteen, shop = cat.provider("acc_canteen2"), cat.provider("acc_shop2", kind="merchant")
+    published = canteen.post("/listings", lunch(title="午餐 A"))
+    draft = canteen.post("/listings", lunch(title="晚餐 B", status="draft"))
+    theirs = shop.post("/listings", lunch(title="修鞋 C"))
+    mine = canteen.get("/providers/me/listings")
+    assert [i["id"] for i in mine["items"]] == [draft["id"], published["id"]]  # newest first, the draft included
+    assert mine["total"] == 2 and mine["items"][0]["status"] == "draft"
+    assert [i["id"] for i in shop.get("/providers/me/listings")["items"]] == [theirs["id"]]
+    assert canteen.get("/providers/me/listings?per_page=1")["items"][0]["id"] == draft["id"]
+    assert cat.resident.get("/providers/me/listings", expect=403)
+    assert cat.coordinator.get("/providers/me/listings", expect=403)
+    assert As(cat.http, "acc_nobody", "provider").get("/providers/me/listings", expect=404)
+    assert canteen.get("/providers/me/listings?per_page=0", expect=422)

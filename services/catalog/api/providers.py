@@ -9,8 +9,11 @@ from linli.schemas import geojson_to_point
 from linli.web import idempotent, requires
 
 from .. import commands, store
-from ..schemas import ProviderArgs, ProviderIn, ProviderPage, ProviderPatch, ProviderSchema, SuspendIn
+from linli.schemas import PageArgs
+
+from ..schemas import OwnListingPage, ProviderArgs, ProviderIn, ProviderPage, ProviderPatch, ProviderSchema, SuspendIn
 from . import STAFF, blp, db, units
+from .listings import listing_out
 
 
 def provider_out(doc: dict) -> dict:
@@ -56,6 +59,19 @@ def edit_my_provider(body):
     """The provider changes its own name, contact, address, location or communities. Moving carries every
     listing along; a community can be dropped only when no listing still serves it."""
     return provider_out(units().run(lambda u: commands.edit_own_provider(u, g.principal, body)))
+
+
+@blp.route("/providers/me/listings")
+@requires("provider")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, OwnListingPage)
+def my_listings(args):
+    """The signed-in provider's own listings, whatever their state (drafts, paused, waiting for approval), newest
+    first: what its pages list to edit."""
+    u = units().read()
+    provider = commands.own_provider(u, g.principal)
+    docs, numbers = store.listings_of(u, provider["_id"], args)
+    return {"items": [listing_out(d, provider) for d in docs], **numbers}
 
 
 @blp.route("/providers/<provider_id>")
