@@ -101,11 +101,24 @@ ERRORS = {
     "request_in_progress": _l("This is being done already. Please wait a moment."),
     "provider_suspended": _l("This provider is paused just now."),
     "provider_not_verified": _l("This provider is not verified yet."),
+    # the volunteer's and the provider's pages
+    "offer_closed": _l("This offer is no longer open: it expired, was taken by someone else or was withdrawn."),
+    "volunteer_not_verified": _l("The residents' committee has not verified you yet; you can go on duty after that."),
+    "no_volunteer_profile": _l("Please register as a volunteer first."),
+    "no_provider_profile": _l("Please fill in your provider profile first."),
+    "code_locked": _l("Too many wrong codes: code entry is locked and the committee has been told. Please call them."),
+    "already_replied": _l("You have replied to this review already."),
+    "listing_changed": _l("The listing changed meanwhile. Please reload the page and try again."),
 }
 
 FIELDS = {"username": _l("username"), "password": _l("password"), "name": _l("name"), "room": _l("room"),
           "building": _l("building"), "phone": _l("phone number"), "community_id": _l("community"),
-          "birth_year": _l("year of birth"), "stars": _l("stars"), "slot_date": _l("day"), "quantity": _l("quantity")}
+          "birth_year": _l("year of birth"), "stars": _l("stars"), "slot_date": _l("day"), "quantity": _l("quantity"),
+          # the volunteer's and the provider's pages
+          "code": _l("code"), "reason": _l("reason"), "note": _l("note"), "outcome": _l("what happened"),
+          "vehicle": _l("how you travel"), "community_ids": _l("communities"), "title": _l("title"),
+          "price_fen": _l("price"), "slots": _l("time slots"), "exceptions": _l("dated exceptions"),
+          "tiers": _l("price tiers"), "address": _l("address"), "text": _l("reply")}
 
 
 def problem_text(problem) -> str:

@@ -163,3 +163,80 @@ class Person:
 
     def track(self, order_id: str) -> dict:
         return self.call("GET", f"/api/v1/track/{order_id}")
+
+    # volunteers (delivery)
+    def volunteer(self) -> dict:
+        return self.call("GET", "/api/v1/delivery/volunteers/me")
+
+    def register_volunteer(self, body: dict) -> dict:
+        return self.call("POST", "/api/v1/delivery/volunteers", json=body)
+
+    def duty(self, on_duty: bool, location: dict | None = None) -> dict:
+        body = {"on_duty": on_duty}
+        if location is not None:
+            body["location"] = location
+        return self.call("PUT", "/api/v1/delivery/volunteers/me/duty", json=body)
+
+    def offers(self) -> dict:
+        return self.call("GET", "/api/v1/delivery/offers", params={"per_page": 20})
+
+    def accept_offer(self, offer_id: str) -> dict:
+        return self.call("POST", f"/api/v1/delivery/offers/{offer_id}/accept")
+
+    def decline_offer(self, offer_id: str) -> dict:
+        return self.call("POST", f"/api/v1/delivery/offers/{offer_id}/decline")
+
+    def tasks(self, **params) -> dict:
+        return self.call("GET", "/api/v1/delivery/tasks", params={"per_page": 50, **params})
+
+    def task(self, task_id: str) -> dict:
+        return self.call("GET", f"/api/v1/delivery/tasks/{task_id}")
+
+    def pick_up(self, task_id: str, code: str) -> dict:
+        return self.call("POST", f"/api/v1/delivery/tasks/{task_id}/pickup", json={"code": code})
+
+    def hand_over(self, task_id: str, code: str) -> dict:
+        return self.call("POST", f"/api/v1/delivery/tasks/{task_id}/deliver", json={"code": code})
+
+    def fail(self, task_id: str, reason: str, note: str = "") -> dict:
+        return self.call("POST", f"/api/v1/delivery/tasks/{task_id}/fail", json={"reason": reason, "note": note})
+
+    def close_welfare_check(self, task_id: str, outcome: str, note: str) -> dict:
+        return self.call("POST", f"/api/v1/delivery/tasks/{task_id}/welfare", json={"outcome": outcome, "note": note})
+
+    def hours(self, month: str) -> dict:
+        return self.call("GET", "/api/v1/delivery/hours", params={"month": month})
+
+    # providers (catalog, orders)
+    def my_provider(self) -> dict:
+        return self.call("GET", "/api/v1/catalog/providers/me")
+
+    def create_provider(self, body: dict) -> dict:
+        return self.call("POST", "/api/v1/catalog/providers", json=body)
+
+    def edit_provider(self, body: dict) -> dict:
+        return self.call("PATCH", "/api/v1/catalog/providers/me", json=body)
+
+    def my_listings(self) -> dict:
+        return self.call("GET", "/api/v1/catalog/providers/me/listings", params={"per_page": 50})
+
+    def create_listing(self, body: dict) -> dict:
+        return self.call("POST", "/api/v1/catalog/listings", json=body)
+
+    def edit_listing(self, listing_id: str, body: dict) -> dict:
+        return self.call("PATCH", f"/api/v1/catalog/listings/{listing_id}", json=body)
+
+    def reply(self, review_id: str, text: str) -> dict:
+        return self.call("POST", f"/api/v1/catalog/reviews/{review_id}/reply", json={"text": text})
+
+    def accept_order(self, order_id: str) -> dict:
+        return self.call("POST", f"/api/v1/orders/{order_id}/accept")
+
+    def decline_order(self, order_id: str, reason: str) -> dict:
+        return self.call("POST", f"/api/v1/orders/{order_id}/decline", json={"reason": reason})
+
+    def ready_order(self, order_id: str) -> dict:
+        return self.call("POST", f"/api/v1/orders/{order_id}/ready")
+
+    def done_order(self, order_id: str) -> dict:
+        return self.call("POST", f"/api/v1/orders/{order_id}/done")

@@ -34,7 +34,8 @@ def profile() -> dict:
 
 def home_community() -> dict | None:
     p = profile()
-    cid = p.get("community_id") or next((a["community_id"] for a in p.get("addresses") or []), None)
+    cid = p.get("community_id") or next((a["community_id"] for a in p.get("addresses") or []), None) \
+        or g.get("role_community")  # a volunteer's or a provider's first community, when its page has read it
     return communities().get(cid) if cid else None
 
 

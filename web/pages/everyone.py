@@ -63,7 +63,8 @@ def sign_up():
             signed_in(gateway().sign_up(request.form.get("username", "").strip(), request.form.get("password", ""),
                                         request.form.get("name", "").strip(),
                                         role if role in ("resident", "provider", "volunteer") else "resident"))
-            return redirect(url_for("everyone.profile"))
+            return redirect(url_for({"volunteer": "volunteer.register", "provider": "provider.profile"}.get(
+                role, "everyone.profile")))
         except ApiProblem as problem:
             error = i18n.problem_text(problem)
     return render_template("signup.html", error=error), 200 if error is None else 400
@@ -139,6 +140,8 @@ def attention():
     """What needs me: orders to pay, orders to review, orders with a problem."""
     if not g.account:
         raise _sign_in_first()
+    if g.account["role"] in ("volunteer", "provider"):  # what needs them is on their own main page
+        return redirect(url_for(f"{g.account['role']}.home"))
     items = person().orders(per_page=50).get("items", [])
     to_pay = [o for o in items if o["status"] == "awaiting_payment"]
     problems = [o for o in items if o.get("delivery_problem")]

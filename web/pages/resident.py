@@ -18,6 +18,7 @@ from . import common
 
 bp = Blueprint("resident", __name__)
 DAYS_AHEAD = 7
+ROLE_HOMES = {"volunteer": "volunteer.home", "provider": "provider.home"}  # each role's own main page
 
 
 def _signed_in() -> None:
@@ -75,6 +76,8 @@ def _next_open_slot(listing_id: str, zone: str | None, slot_name: str | None = N
 def home():
     if not g.account:
         return render_template("welcome.html")
+    if g.account["role"] in ROLE_HOMES:
+        return redirect(url_for(ROLE_HOMES[g.account["role"]]))
     if g.account["role"] != "resident":
         return render_template("other_role.html")
     p = common.profile()
