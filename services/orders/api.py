@@ -15,7 +15,8 @@ from .adapters.upstream import Unreachable
 from .bootstrap import Orders
 from .rules import moves
 from .schemas import (CancelIn, DeclineIn, NotifyAck, OrderArgs, OrderIn, OrderPage, OrderSchema, PaymentSchema,
-                      RedeliverIn, RefundIn, RefundSchema, StatementArgs, StatementSchema)
+                      ProviderStatementArgs, ProviderStatementSchema, RedeliverIn, RefundIn, RefundSchema, StatementArgs,
+                      StatementSchema)
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Orders and their journey")
 payments = Blueprint("payments", __name__, url_prefix="/api/v1/payments", description="Payments")
@@ -217,6 +218,20 @@ def notify():
 
 
 # -- the funder ledger ---------------------------------------------------------------------------
+
+@payments.route("/statements/mine")
+@requires("provider")
+@payments.arguments(ProviderStatementArgs, location="query")
+@payments.response(200, ProviderStatementSchema)
+def provider_statement(args):
+    """The signed-in provider's monthly statement: every ledger line of its own orders (residents' payments,
+    funders' shares, refunds taken back), the total per party and in all. Add format=csv for a spreadsheet."""
+    body = money.provider_statement(_orders().units, g.principal, args["month"])
+    if args.get("format") == "csv":
+        return Response(money.provider_statement_csv(body), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename=statement-{args['month']}.csv"})
+    return body
+
 
 @payments.route("/statements")
 @requires("coordinator", "admin")

@@ -229,6 +229,27 @@ def statement(units: Units, who: Principal, party: str, month: str) -> dict:
                        "listing_title": x["listing_title"]} for x in lines]}
 
 
+def provider_statement(units: Units, who: Principal, month: str) -> dict:
+    """A provider's monthly statement: every ledger line of its own orders (what residents and each funder are
+    charged for them, and what refunds took back), the total per party, and the total."""
+    lines = store.provider_ledger_lines(units.db, store.visible_to(who), month)
+    parties: dict[str, int] = {}
+    for x in lines:
+        parties[x["party"]] = parties.get(x["party"], 0) + x["amount_fen"]
+    return {"month": month, "total_fen": sum(parties.values()), "orders": len({x["order_id"] for x in lines}),
+            "parties": [{"party": p, "amount_fen": fen} for p, fen in sorted(parties.items())],
+            "lines": [{"order_id": x["order_id"], "party": x["party"], "kind": x["kind"], "amount_fen": x["amount_fen"],
+                       "at": x["at"], "listing_title": x["listing_title"]} for x in lines]}
+
+
+def provider_statement_csv(body: dict) -> str:
+    """The provider's statement as a spreadsheet (Excel and WPS read it with Chinese intact)."""
+    rows = [[x["order_id"], x["party"], x["kind"], pricing.yuan(x["amount_fen"]), x["at"].isoformat(),
+             x["listing_title"]] for x in body["lines"]]
+    return spreadsheet(["order_id", "party", "kind", "amount_yuan", "at", "listing"],
+                       rows + [["total", "", "", pricing.yuan(body["total_fen"]), "", ""]])
+
+
 def statement_csv(body: dict) -> str:
     """The statement as a spreadsheet: opens in Excel and WPS with Chinese titles intact, and a listing title
     can never run as a formula."""

@@ -105,6 +105,28 @@ class StatementSchema(ma.Schema):
     lines = fields.List(fields.Nested(StatementLine))
 
 
+class ProviderStatementArgs(QueryArgs):
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM"))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class ProviderStatementLine(StatementLine):
+    party = fields.String(metadata={"description": "'resident', or the funder who pays a share"})
+
+
+class PartyTotal(ma.Schema):
+    party = fields.String()
+    amount_fen = fields.Integer()
+
+
+class ProviderStatementSchema(ma.Schema):
+    month = fields.String()
+    total_fen = fields.Integer()
+    orders = fields.Integer()
+    parties = fields.List(fields.Nested(PartyTotal))
+    lines = fields.List(fields.Nested(ProviderStatementLine))
+
+
 class Actor(ma.Schema):
     role = fields.String()
     id = fields.String(allow_none=True)

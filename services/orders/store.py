@@ -248,6 +248,12 @@ def add_ledger(u: Unit, order: dict, entries: list[tuple[str, int]], kind: str, 
                                     "listing_title": order["listing"]["title"]}, session=u.session)
 
 
+def provider_ledger_lines(db: Database, visible: dict, month: str) -> list[dict]:
+    """Every party's lines of a month for the orders matching `visible` (a provider's own), oldest first."""
+    order_ids = db.orders.distinct("_id", visible)
+    return list(db.ledger.find({"order_id": {"$in": order_ids}, "month": month}).sort([("at", 1), ("_id", 1)]))
+
+
 def ledger_lines(db: Database, party: str, month: str, scope: dict) -> list[dict]:
     """A party's lines of a month, oldest first, within `scope` (a staff member's communities)."""
     return list(db.ledger.find({"party": party, "month": month, **scope}).sort([("at", 1), ("_id", 1)]))

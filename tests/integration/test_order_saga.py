@@ -177,6 +177,32 @@ def test_an_elder_pays_the_tier_price_and_the_funders_ledger_sums_to_the_orders_
                       headers=kit.token(kit.RESIDENT)).status_code == 403
 
 
+def test_a_provider_downloads_its_own_monthly_statement_and_never_another_providers(client):
+    orders = [kit.placed_and_reserved(who=kit.ELDER, quantity=q, tiers=kit.TIERS) for q in (1, 2)]
+    for order in orders:
+        payment = client.post(f"/api/v1/orders/{order['_id']}/pay", headers=kit.token(kit.ELDER)).get_json()
+        paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    kit.deliver_notifications(client)
+    month = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    mine = client.get(f"/api/v1/payments/statements/mine?month={month}", headers=kit.token(kit.PROVIDER)).get_json()
+    assert mine["orders"] == 2 and mine["total_fen"] == 1500 * 3 == sum(x["amount_fen"] for x in mine["lines"])
+    assert mine["parties"] == [{"party": "hospital", "amount_fen": 1500}, {"party": "resident", "amount_fen": 900},
+                               {"party": "town", "amount_fen": 2100}]
+    from linli.auth import Principal
+
+    shop = Principal(id="acc_shop", role="provider", name="Shop")
+    theirs = client.get(f"/api/v1/payments/statements/mine?month={month}", headers=kit.token(shop)).get_json()
+    assert (theirs["orders"], theirs["total_fen"], theirs["lines"]) == (0, 0, [])
+    csv = client.get(f"/api/v1/payments/statements/mine?month={month}&format=csv", headers=kit.token(kit.PROVIDER))
+    text = csv.get_data(as_text=True)
+    assert csv.mimetype == "text/csv" and text.startswith("\ufeff") and text.strip().splitlines()[-1] == "total,,,45.00,,"
+    assert all(order["_id"] in text for order in orders)
+    for who in (kit.RESIDENT, kit.COORDINATOR):
+        assert client.get(f"/api/v1/payments/statements/mine?month={month}", headers=kit.token(who)).status_code == 403
+    bad = client.get("/api/v1/payments/statements/mine?month=2026-13", headers=kit.token(kit.PROVIDER))
+    assert bad.status_code == 422 and "month" in bad.get_json()["error"]["details"]
+
+
 def test_a_coordinator_refunds_part_and_cannot_refund_more_than_was_paid(client):
     order = kit.placed_and_reserved()
     _pay_and_notify(client, order)
