@@ -233,6 +233,10 @@ def test_the_canteen_and_xiao_zhang_carry_a_lunch_through_their_pages(stack, tow
     zpage.get_by_role("link", name="我的服务时长").first.click()
     expect(zpage.locator("#hours-total")).to_contain_text("共送餐 1 次")
     zhang.check("v-hours", elder=False)
+    # elder mode holds on his pages too (the same base): larger text, every target 60 px and more
+    zpage.get_by_role("button", name="长辈模式：已关（点此打开）").click()
+    zhang.check("v-hours-elder", elder=True)
+    zpage.get_by_role("button", name="长辈模式：已开（点此关闭）").click()
     zpage.get_by_role("link", name="回到我的送餐").click()
     zpage.get_by_role("button", name="下岗").click()
     expect(zpage.get_by_role("status").first).to_have_text("您已下岗，辛苦了！")
@@ -244,6 +248,30 @@ def test_the_canteen_and_xiao_zhang_carry_a_lunch_through_their_pages(stack, tow
     wang.page.goto(f"/r/orders/{order['id']}")
     expect(wang.page.locator(".status").first).to_have_text("已完成", timeout=30_000)
     wang.check("r-order-completed")
+
+    # -- the canteen: her review and its reply; the month's statement, on screen and as a spreadsheet
+    resident = town["resident"]
+    review = {"order_id": order["id"], "direction": "resident_to_provider", "stars": 5, "text": "饭菜很香，还热乎"}
+    eventually(lambda: resident.request("POST", "/api/v1/catalog/reviews", json=review).status_code in (201, 409),
+               timeout=30, what="catalog to know the order is completed")
+    town["canteen"].post("/api/v1/catalog/reviews", {"order_id": order["id"], "direction": "provider_to_resident",
+                                                    "stars": 5, "text": "谢谢王阿姨"}, expect=201)
+    page.get_by_role("link", name="评价").click()
+    item = page.locator("li.card", has_text="饭菜很香，还热乎")
+    item.get_by_label("您的回复（显示在评价下方）").fill("谢谢您，明天见！")
+    item.get_by_role("button", name="回复").click()
+    expect(page.get_by_role("status").first).to_have_text("您的回复已显示在评价下方。")
+    expect(page.locator("li.card", has_text="饭菜很香，还热乎")).to_contain_text("您的回复：谢谢您，明天见！")
+    canteen.check("p-reviews", elder=False)
+    page.get_by_role("link", name="对账单").click()
+    expect(page.locator("#statement-total")).to_contain_text("1 单，共 ¥15.00")
+    expect(page.locator("main")).to_contain_text("居民 支付：¥15.00")
+    canteen.check("p-statement", elder=False)
+    with page.expect_download() as download:
+        page.locator("#download-statement").click()
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert text.startswith("\ufeff") and order["id"] in text and "河心爱心午餐" in text
+    assert text.strip().splitlines()[-1] == "total,,,15.00,,"
 
 
 def test_a_declined_order_says_why_and_nobody_answering_leads_the_volunteer_through_the_welfare_check(

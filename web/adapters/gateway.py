@@ -60,7 +60,7 @@ class Gateway:
         self.base_url = base_url.rstrip("/")
 
     def request(self, method: str, path: str, *, token: str | None = None, json: Any = None,
-                params: dict | None = None, request_id: str | None = None) -> Any:
+                params: dict | None = None, request_id: str | None = None, raw: bool = False) -> Any:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -74,6 +74,8 @@ class Gateway:
                                         timeout=TIMEOUT)
         except requests.RequestException:
             raise _unavailable()
+        if raw and response.status_code == 200:  # a download (a spreadsheet): its bytes, as they came
+            return response.content
         return _answer(response)
 
     # -- as nobody ------------------------------------------------------------------------------
@@ -105,15 +107,15 @@ class Person:
                  request_id: str | None = None):
         self.gateway, self._access, self._renew, self.request_id = gateway, access, renew, request_id
 
-    def call(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+    def call(self, method: str, path: str, *, json: Any = None, params: dict | None = None, raw: bool = False) -> Any:
         try:
             return self.gateway.request(method, path, token=self._access(), json=json, params=params,
-                                        request_id=self.request_id)
+                                        request_id=self.request_id, raw=raw)
         except ApiProblem as problem:
             if problem.status != 401:
                 raise
         return self.gateway.request(method, path, token=self._renew(), json=json, params=params,
-                                    request_id=self.request_id)
+                                    request_id=self.request_id, raw=raw)
 
     # everyone
     def me(self) -> dict:
@@ -240,3 +242,9 @@ class Person:
 
     def done_order(self, order_id: str) -> dict:
         return self.call("POST", f"/api/v1/orders/{order_id}/done")
+
+    def statement(self, month: str) -> dict:
+        return self.call("GET", "/api/v1/payments/statements/mine", params={"month": month})
+
+    def statement_csv(self, month: str) -> bytes:
+        return self.call("GET", "/api/v1/payments/statements/mine", params={"month": month, "format": "csv"}, raw=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from .. import i18n
@@ -269,6 +269,35 @@ def listing_form(listing_id=None):
     return render_template("p/listing_form.html", p=me, item=item, problems=problems, categories=gateway().categories(),
                            communities=common.communities(), fulfilments=FULFILMENTS, listing_states=LISTING_STATES,
                            slot_rows=SLOT_ROWS, tier_rows=TIER_ROWS), 200 if not problems else 400
+
+
+# -- the monthly statement ---------------------------------------------------------------------------
+
+def _month(me: dict) -> str:
+    month = request.args.get("month", "")
+    if re.match(r"^\d{4}-(0[1-9]|1[0-2])$", month):
+        return month
+    return datetime.now(ZoneInfo(_zone(me))).strftime("%Y-%m")
+
+
+@bp.get("/statement")
+def statement():
+    me = _provider()
+    if not me:
+        return redirect(url_for("provider.profile"))
+    month = _month(me)
+    return render_template("p/statement.html", p=me, month=month, body=person().statement(month), zone=_zone(me),
+                           parties={"resident": _("Residents")})
+
+
+@bp.get("/statement.csv")
+def statement_csv():
+    me = _provider()
+    if not me:
+        return redirect(url_for("provider.profile"))
+    month = _month(me)
+    return Response(person().statement_csv(month), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="linli-statement-{month}.csv"'})
 
 
 # -- reviews and scorecard ---------------------------------------------------------------------------
