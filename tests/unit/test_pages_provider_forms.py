@@ -54,8 +54,11 @@ def test_prices_in_yuan_keep_their_fen():
     ({"title": "  "}, "title"),
     ({"price": "fifteen"}, "price in yuan"),
     ({"price": "-1"}, "price in yuan"),
+    ({"price": "inf"}, "price in yuan"),
+    ({"price": "nan"}, "price in yuan"),
     ({"community_ids": ["nowhere"]}, "community"),
     ({"slot0_capacity": "lots"}, "Time slot 1"),
+    ({"slot0_capacity": "²"}, "Time slot 1"),  # a digit to str.isdigit, not to int()
     ({"slot0_end": "10:00"}, "Time slot 1"),  # ends before it starts
     ({"slot0_start": "25:00"}, "Time slot 1"),
     ({"slot0_cutoff": "soon"}, "Time slot 1"),
@@ -64,6 +67,7 @@ def test_prices_in_yuan_keep_their_fen():
     ({"exceptions": "2030-10-01 lunch"}, "Exception line 1"),
     ({"tier0_tag": "vip", "tier0_pays": "3"}, "Price tier 1"),
     ({"tier0_tag": "elder70", "tier0_pays": "three"}, "Price tier 1"),
+    ({"tier0_tag": "elder70", "tier0_pays": "1e400"}, "Price tier 1"),
     ({"tier0_tag": "elder70", "tier0_pays": "3", "tier0_share": "12"}, "Price tier 1"),  # a share with no funder
 ])
 def test_each_mistake_is_a_sentence_that_names_where_it_is(fields, says):

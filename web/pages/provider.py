@@ -175,7 +175,7 @@ def listings():
 def _yuan(raw: str) -> int | None:
     try:
         fen = int(round(float(raw.strip()) * 100))
-    except ValueError:
+    except (ValueError, OverflowError):  # words, "nan", "inf"
         return None
     return fen if fen >= 0 else None
 
@@ -203,8 +203,8 @@ def parse_listing(form, communities: dict) -> tuple[dict, list[str]]:
         capacity, cutoff = form.get(f"slot{i}_capacity", "").strip(), form.get(f"slot{i}_cutoff", "").strip()
         if not (name or start or end or capacity):
             continue
-        if not (name and HHMM.match(start) and HHMM.match(end) and start < end and capacity.isdigit()
-                and int(capacity) >= 1 and (not cutoff or HHMM.match(cutoff))):
+        if not (name and HHMM.match(start) and HHMM.match(end) and start < end
+                and re.fullmatch(r"[0-9]{1,6}", capacity) and int(capacity) >= 1 and (not cutoff or HHMM.match(cutoff))):
             problems.append(_("Time slot %(n)s: please give its name, a start and an end like 11:00, how many it can "
                               "take (1 or more) and, if you like, an order cut-off like 09:30.", n=i + 1))
             continue
@@ -275,7 +275,7 @@ def listing_form(listing_id=None):
 
 def _month(me: dict) -> str:
     month = request.args.get("month", "")
-    if re.match(r"^\d{4}-(0[1-9]|1[0-2])$", month):
+    if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
         return month
     return datetime.now(ZoneInfo(_zone(me))).strftime("%Y-%m")
 

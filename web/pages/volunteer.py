@@ -256,8 +256,7 @@ def hours():
         return redirect(url_for("volunteer.register"))
     month = request.args.get("month", "")
     this_month = datetime.now(ZoneInfo(_zone() or i18n.FALLBACK_ZONE)).strftime("%Y-%m")
-    if not (len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit()
-            and 1 <= int(month[5:]) <= 12):
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
         month = this_month
     served = person().hours(month)
     mine = next((t for t in served.get("totals", []) if t["volunteer_id"] == me["id"]), {"minutes": 0, "tasks": 0})
