@@ -128,11 +128,17 @@ class NotifyWorld:
             "items": [{"title": title, "quantity": 1}], "pickup_code": "246810", "handover_code": "1357"})
         return order_id
 
-    def offer(self, task_id: str, order_id: str, volunteer_id: str, mode: str = "broadcast") -> dict:
+    def offer(self, task_id: str, order_id: str, volunteer_id: str, mode: str = "broadcast",
+              account_id: str | None = None) -> dict:
         return self.publish("delivery.task.offered", {
             "task_id": task_id, "order_id": order_id, "offer_id": f"off_{task_id}_{volunteer_id}",
-            "volunteer_id": volunteer_id, "expires_at": iso(utcnow() + timedelta(seconds=90)), "distance_m": 420.0,
-            "mode": mode})
+            "volunteer_id": volunteer_id, "account_id": account_id or volunteer_id.replace("vol_", "acc_"),
+            "expires_at": iso(utcnow() + timedelta(seconds=90)), "distance_m": 420.0, "mode": mode})
+
+    def withdrawn(self, task_id: str, order_id: str, volunteer_id: str, reason: str = "taken") -> dict:
+        return self.publish("delivery.offer.withdrawn", {
+            "task_id": task_id, "order_id": order_id, "offer_id": f"off_{task_id}_{volunteer_id}",
+            "volunteer_id": volunteer_id, "account_id": volunteer_id.replace("vol_", "acc_"), "reason": reason})
 
     # -- people -------------------------------------------------------------------------------
     @staticmethod

@@ -21,7 +21,10 @@ def _told(event_type: str) -> dict[str, tuple[tuple[str, ...], str]]:
 def test_the_table_tells_each_party_what_needs_them():
     assert _told("orders.order.paid")["new_order"] == (("provider",), URGENT)
     assert _told("delivery.task.offered") == {"offer": (("volunteer",), URGENT)}
-    assert _told("delivery.task.assigned") == {"offer_withdrawn": (("other_offered",), QUIET)}
+    assert _told("delivery.offer.withdrawn") == {"offer_withdrawn": (("volunteer",), QUIET),
+                                                 "offer_cancelled": (("volunteer",), QUIET)}
+    assert [n.kind for n in who.notices("delivery.offer.withdrawn", {"reason": "taken"})] == ["offer_withdrawn"]
+    assert [n.kind for n in who.notices("delivery.offer.withdrawn", {"reason": "cancelled"})] == ["offer_cancelled"]
     assert _told("delivery.task.welfare_check") == {"welfare_check": (("coordinators", "family"), URGENT)}
     assert _told("delivery.task.delivered") == {"delivered": (("resident", "family"), NORMAL)}
     assert _told("orders.order.completed") == {"review_invitation": (("resident",), QUIET)}
