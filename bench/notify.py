@@ -175,10 +175,10 @@ def main() -> None:
             ready = asyncio.Event()
             tasks = [asyncio.create_task(_open_stream(stream_port, issue_access_token(a, "volunteer", a, minutes=60),
                                                       arrivals, ready, opened)) for a in volunteers]
-            while len(opened) < len(volunteers):
+            # a stream refused (a 503 when the database is out of reach) ends its task: count, don't wait forever
+            while len(opened) + sum(t.done() for t in tasks) < len(volunteers):
                 await asyncio.sleep(0.2)
-                if all(t.done() for t in tasks):
-                    break
+            refused.extend(t for t in tasks if t.done())
             await asyncio.sleep(2)
             held_rss = _rss_kib(web.pid)
             if gateway:
@@ -207,10 +207,12 @@ def main() -> None:
             return len(opened), max(held_rss, peak)
 
         gateway_held: list = []
+        refused: list = []
         print("[bench] opening the streams and committing offers ...", flush=True)
         opened, rss_held = asyncio.run(run())
         delays = [arrivals[t] - committed[t] for t in committed if t in arrivals]
-        print(f"streams open at once: {opened}" + (" (through the gateway)" if gateway else " (straight to notify)"))
+        print(f"streams open at once: {opened}" + (" (through the gateway)" if gateway else " (straight to notify)")
+              + (f"; {len(refused)} refused" if refused else ""))
         print(f"offers committed: {len(committed)} at {args.rate:.0f}/s; arrived on their stream: {len(delays)}")
         if delays:
             print(f"commit -> stream delay: p50 {_percentile(delays, .5) * 1000:.0f} ms, "

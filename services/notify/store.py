@@ -22,7 +22,7 @@ from linli.unit import Unit
 
 SERVICE = "notify"
 PERSON_FIELDS = ("role", "name", "language", "phone", "community_id", "communities", "family_of", "signs_in",
-                 "wechat_openid", "time_zone")
+                 "wechat_openid", "time_zone", "disabled")
 
 
 def database() -> Database:
