@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from devstack.mongo import EmbeddedMongo
@@ -63,6 +63,10 @@ def _rss_kib(pid: int) -> int:
     return total
 
 
+stored: dict[str, float] = {}  # task -> when notify's worker committed its message (wall clock)
+committed_wall: dict[str, float] = {}
+
+
 async def _open_stream(port: int, token: str, arrivals: dict, ready: asyncio.Event, opened: list) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
     writer.write((f"GET /api/v1/notify/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
@@ -80,6 +84,7 @@ async def _open_stream(port: int, token: str, arrivals: dict, ready: asyncio.Eve
             task = data.get("refs", {}).get("task_id")
             if task and task not in arrivals:
                 arrivals[task] = time.monotonic()
+                stored[task] = datetime.fromisoformat(data["created_at"]).replace(tzinfo=timezone.utc).timestamp()
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -196,6 +201,7 @@ def main() -> None:
                             "distance_m": 400.0, "mode": "single"}, aggregate=f"task:{task_id}")
                     in_transaction(delivery_db, work)
                     committed[task_id] = time.monotonic()
+                    committed_wall[task_id] = time.time()
                 await loop.run_in_executor(None, commit)
                 await asyncio.sleep(1 / args.rate)
             waited = time.monotonic() + 30
@@ -218,6 +224,12 @@ def main() -> None:
             print(f"commit -> stream delay: p50 {_percentile(delays, .5) * 1000:.0f} ms, "
                   f"p95 {_percentile(delays, .95) * 1000:.0f} ms, p99 {_percentile(delays, .99) * 1000:.0f} ms, "
                   f"max {max(delays) * 1000:.0f} ms")
+        split = [(stored[t] - committed_wall[t], (arrivals[t] - committed[t]) - (stored[t] - committed_wall[t]))
+                 for t in committed if t in arrivals and t in stored]
+        if split:
+            print(f"of which commit -> message stored by notify's worker (relay, broker, worker): "
+                  f"p50 {_percentile([a for a, _ in split], .5) * 1000:.0f} ms; message stored -> on the stream "
+                  f"(hub, stream): p50 {_percentile([b for _, b in split], .5) * 1000:.0f} ms")
         print(f"notify web process (gunicorn master + 1 gevent worker) RSS: {rss_before / 1024:.0f} MB idle, "
               f"{rss_held / 1024:.0f} MB holding {opened} streams")
         if gateway and gateway_held:

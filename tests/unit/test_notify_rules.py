@@ -127,3 +127,15 @@ def test_every_text_renders_in_both_languages(kind):
     for language in texts.LANGUAGES:
         title, body = texts.render(kind, language, {})
         assert title and body and "{" not in body
+
+
+def test_the_docs_say_who_is_told_what_exactly_as_the_table_does():
+    """DESIGN and the README carry the table generated from rules/who.py: a changed rule fails here until
+    the docs are regenerated (python -m services.notify.rules.who)."""
+    from linli.config import ROOT
+
+    for doc in ("docs/DESIGN.md", "README.md"):
+        text = (ROOT / doc).read_text()
+        copy = text.split("<!-- who-table:start -->\n", 1)[1].split("\n<!-- who-table:end -->", 1)[0]
+        assert copy == who.markdown_table(), f"{doc}: regenerate with python -m services.notify.rules.who"
+    assert all(f"`{event_type}`" in who.markdown_table() for event_type in who.TABLE)

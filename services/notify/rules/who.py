@@ -102,3 +102,25 @@ def is_board(recipient: str) -> bool:
 def reaches_resident_through_others(person: dict | None) -> bool:
     """An elder enrolled without a smartphone: their messages go to the family and the committee's board."""
     return person is not None and person.get("signs_in") is False
+
+
+# -- the table as people read it (docs/DESIGN.md and the README carry this text; a test keeps them equal) --
+
+WHEN = {URGENT: "urgent", NORMAL: "normal", QUIET: "quiet (in the app)"}
+
+
+def markdown_table() -> str:
+    """Who is told what, one line per notice, generated from TABLE (python -m services.notify.rules.who)."""
+    from .texts import TEXTS
+
+    lines = ["| event | who | what they read (en) | urgency |", "| --- | --- | --- | --- |"]
+    for event_type, made in TABLE.items():
+        for notice in made:
+            when = f" (when {notice.when[0]} is {notice.when[1]})" if notice.when else ""
+            lines.append(f"| `{event_type}`{when} | {', '.join(notice.to)} | {TEXTS[notice.kind]['en'][0]} "
+                         f"(`{notice.kind}`) | {WHEN[notice.urgency]} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
