@@ -24,6 +24,22 @@ class RefreshRefused(Exception):
     """The refresh token is unknown, expired, spent, or its account cannot sign in any more."""
 
 
+# -- what notify is told (the outbox, in the same transaction as the change) ----------------------
+
+def _tell(u: Unit, event_type: str, account: dict) -> dict:
+    """Emits the account's whole current picture for notify's read model (gateway.account.registered/updated)."""
+    u.emit(event_type, rules.notify_picture(account, store.family_of(u, account["_id"])), f"account:{account['_id']}")
+    return account
+
+
+def _registered(u: Unit, account: dict) -> dict:
+    return _tell(u, "gateway.account.registered", store.add_account(u, account))
+
+
+def _updated(u: Unit, account: dict) -> dict:
+    return _tell(u, "gateway.account.updated", account)
+
+
 # -- signing in ---------------------------------------------------------------------------------
 
 def _signed_in(u: Unit, account: dict, family: str | None = None) -> dict:
@@ -53,7 +69,7 @@ def sign_up(units: Units, username: str, password: str, name: str, role: str, ad
     if role not in rules.SELF_SERVICE_ROLES:
         raise RuleBroken("role", "one of resident, provider, volunteer; coordinators are added by an admin")
     account = _new_account(units.now(), username, password, name, role)
-    return units.run(lambda u: _signed_in(u, store.add_account(u, account)))
+    return units.run(lambda u: _signed_in(u, _registered(u, account)))
 
 
 def sign_in(units: Units, username: str, password: str, address: str) -> dict:
@@ -122,11 +138,13 @@ def update_own_profile(units: Units, who: Principal, changes: dict,
     for field, community_id in rules.communities_named(changes):
         if not community_exists(community_id):
             raise rules.no_such_community(field)
-    u = units.read()
-    account = store.change_profile(u, who.id, changes)
-    if account is None:
-        raise NotFound("This account")
-    return account, store.relatives(u, who.id)
+    def work(u: Unit) -> tuple[dict, list[dict]]:
+        account = store.change_profile(u, who.id, changes)
+        if account is None:
+            raise NotFound("This account")
+        return _updated(u, account), store.relatives(u, who.id)
+
+    return units.run(work)
 
 
 # -- staff --------------------------------------------------------------------------------------
@@ -137,7 +155,7 @@ def create_staff(units: Units, username: str, password: str, name: str, role: st
     rules.check_password(password)
     rules.check_staff(role, communities)
     account = _new_account(units.now(), username, password, name, role, communities=communities)
-    return units.run(lambda u: store.add_account(u, account))
+    return units.run(lambda u: _registered(u, account))
 
 
 def disable_account(units: Units, who: Principal, account_id: str, reason: str) -> dict:
@@ -151,7 +169,7 @@ def disable_account(units: Units, who: Principal, account_id: str, reason: str) 
         if account is None:
             raise NotFound("The account")
         if not account.get("disabled_at"):
-            account = store.disable(u, account_id, who.id, reason) or store.account(u, account_id)
+            account = _updated(u, store.disable(u, account_id, who.id, reason) or store.account(u, account_id))
         store.end_every_session_of(u, account_id)
         return account
 
@@ -184,7 +202,7 @@ def enrol(units: Units, who: Principal, name: str, profile: dict, username: str 
             same = store.resident_with_phone(u, profile["community_id"], profile["phone"])
             if same is not None:
                 raise rules.same_phone_enrolled(same)
-        return store.add_account(u, account)
+        return _registered(u, account)
 
     return units.run(work), []
 
@@ -195,7 +213,7 @@ def update_enrolled_profile(units: Units, who: Principal, account_id: str, chang
     def work(u: Unit) -> tuple[dict, list]:
         elder = rules.resident_of(who, store.account(u, account_id))
         rules.check_enrolled_profile_change(who, elder, changes)
-        return store.change_profile(u, account_id, changes), store.relatives(u, account_id)
+        return _updated(u, store.change_profile(u, account_id, changes)), store.relatives(u, account_id)
 
     return units.run(work)
 
@@ -218,6 +236,9 @@ def approve_family_link(units: Units, who: Principal, link_id: str) -> dict:
     def work(u: Unit) -> dict:
         link = store.link(u, link_id)
         rules.check_link_approval(who, link, store.account(u, link["elder_id"]) if link else None)
-        return store.approve_link(u, link_id, who.id)
+        approved = store.approve_link(u, link_id, who.id)
+        if link["status"] == "pending":  # the member's family changed: notify tells them of this elder now
+            _updated(u, store.account(u, link["member_id"]))
+        return approved
 
     return units.run(work)

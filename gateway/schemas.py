@@ -57,12 +57,29 @@ class AddressSchema(StrictSchema):
     room = fields.String(required=True, validate=validate.Length(1, 20))
 
 
+HH_MM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="a time of day as HH:MM, e.g. 22:00")
+
+
+class QuietHoursSchema(StrictSchema):
+    start = fields.String(required=True, validate=HH_MM)
+    end = fields.String(required=True, validate=HH_MM)
+
+
 class ProfileSchema(StrictSchema):
     community_id = fields.String(validate=validate.Length(1, 40))
     addresses = fields.List(fields.Nested(AddressSchema), validate=validate.Length(0, 5))
     birth_year = fields.Integer(validate=validate.Range(1900, 2026))
     phone = phone()
     emergency_contact = fields.Nested(ContactSchema)
+    # how this person is told what needs them (notify learns these from the gateway's account events)
+    language = fields.String(validate=validate.OneOf(("zh-CN", "en")),
+                             metadata={"description": "the language of messages: zh-CN or en"})
+    channels = fields.List(fields.String(validate=validate.OneOf(("in_app", "sms", "wechat"))),
+                           validate=validate.Length(0, 3),
+                           metadata={"description": "the channels messages may use besides the app"})
+    quiet_hours = fields.Nested(QuietHoursSchema, allow_none=True,
+                                metadata={"description": "local times when only urgent messages go out, e.g. "
+                                                         "22:00 to 07:00"})
 
 
 class ResidentIn(ProfileSchema):

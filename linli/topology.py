@@ -39,7 +39,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "orders.order.placed", "orders.order.awaiting_payment", "orders.order.paid", "orders.order.accepted",
         "orders.order.declined", "orders.order.ready", "orders.order.completed", "orders.order.cancelled",
         "orders.order.refunded", "orders.order.deadline_missed",
-        "delivery.task.offered", "delivery.task.assigned", "delivery.task.picked_up", "delivery.task.delivered",
+        "delivery.task.offered", "delivery.offer.withdrawn", "delivery.task.picked_up", "delivery.task.delivered",
         "delivery.task.failed", "delivery.task.escalated", "delivery.task.welfare_check",
     ),
 }

@@ -99,3 +99,20 @@ def communities_named(profile_changes: dict) -> list[tuple[str, str]]:
 
 def no_such_community(field: str) -> RuleBroken:
     return RuleBroken(field, "Linli does not serve this community; choose one of GET /api/v1/catalog/communities")
+
+
+# -- what notify learns of an account (gateway.account.registered / updated) ------------------------
+
+def notify_picture(account: dict, family_of: list[str]) -> dict:
+    """The account as notify needs it to tell the person what needs them, and nothing more: no address,
+    birth year, tags or emergency contact. `family_of`: the elders this account has approved links to."""
+    profile = account.get("profile") or {}
+    picture = {"account_id": account["_id"], "role": account["role"], "name": account["name"],
+               "language": profile.get("language") or "zh-CN", "phone": profile.get("phone"),
+               "community_id": profile.get("community_id"), "communities": list(account.get("communities") or ()),
+               "family_of": sorted(family_of), "signs_in": account.get("password_hash") is not None,
+               "disabled": bool(account.get("disabled_at"))}
+    for field in ("channels", "quiet_hours"):
+        if profile.get(field) is not None:
+            picture[field] = profile[field]
+    return picture

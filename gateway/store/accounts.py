@@ -9,6 +9,7 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from linli import outbox
 from linli.auth import Principal
 from linli.domain_errors import Conflict
 from linli.schemas import page_of
@@ -19,6 +20,7 @@ from ..rules.signin import KNOWN_ADDRESS_DAYS
 
 
 def prepare(db: Database) -> None:
+    outbox.ensure_indexes(db)
     db.accounts.create_index("username", unique=True)
     db.refresh_tokens.create_index("expires_at", expireAfterSeconds=0)
     db.refresh_tokens.create_index("family")
@@ -90,6 +92,12 @@ def residents_page(u: Unit, who: Principal, args: dict) -> tuple[list[dict], dic
         query.update({"profile.phone": {"$regex": pattern}} if kind == "phone" else
                      {"name": {"$regex": pattern, "$options": "i"}})
     return page_of(u.db.accounts, query, args, [("name", 1), ("_id", 1)])
+
+
+def family_of(u: Unit, account_id: str) -> list[str]:
+    """The elders this account has an approved family link to (their ids)."""
+    return [link["elder_id"] for link in u.db.family_links.find({"member_id": account_id, "status": "approved"},
+                                                                {"elder_id": 1}, session=u.session)]
 
 
 def relatives(u: Unit, account_id: str) -> list[dict]:

@@ -12,6 +12,7 @@ class TaskRef(Data):
 class TaskOffered(TaskRef):
     offer_id = fields.String(required=True)
     volunteer_id = fields.String(required=True)
+    account_id = fields.String(required=True)  # the volunteer's account: whom notify tells, without a lookup
     expires_at = fields.String(required=True)
     distance_m = fields.Float(required=True)
     mode = fields.String(load_default="single", validate=validate.OneOf(["single", "broadcast"]))
@@ -45,6 +46,15 @@ class WelfareCheck(TaskWithVolunteer):
     emergency_contact = fields.Raw(load_default=None, allow_none=True)
 
 
+class OfferWithdrawn(TaskRef):
+    """An offer a volunteer held is no longer open: another volunteer took the task (or a coordinator assigned
+    it), `taken`; or its order was cancelled, `cancelled`. One event per volunteer who held an offer."""
+    offer_id = fields.String(required=True)
+    volunteer_id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["taken", "cancelled"]))
+
+
 class VolunteerVerified(Data):
     volunteer_id = fields.String(required=True)
     account_id = fields.String(required=True)
@@ -53,6 +63,7 @@ class VolunteerVerified(Data):
 EVENTS = {
     "delivery.task.created": TaskRef,
     "delivery.task.offered": TaskOffered,
+    "delivery.offer.withdrawn": OfferWithdrawn,
     "delivery.task.assigned": TaskWithVolunteer,
     "delivery.task.picked_up": TaskWithVolunteer,
     "delivery.task.delivered": TaskDelivered,

@@ -5,8 +5,9 @@ channels, when not to disturb them, and whose family they are. No service reads 
 database. The gateway emits `gateway.account.registered` when an account is created (sign-up,
 an elder enrolled by the committee, a staff account made by an operator) and
 `gateway.account.updated` with the whole current picture whenever any of these fields changes
-(profile, phone, language, preferences, a family link approved or removed, a coordinator's
-communities).
+(profile, phone, language, preferences, quiet hours, a family link approved, the account disabled).
+Each is written to the gateway's outbox in the transaction of the change and published by its relay
+(`python -m linli.relay --service gateway`).
 """
 from marshmallow import fields, validate
 
@@ -39,6 +40,7 @@ class Account(Data):
     channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)), load_default=None, allow_none=True)
     quiet_hours = fields.Nested(QuietHours, load_default=None, allow_none=True)
     time_zone = fields.String(load_default="Asia/Shanghai")
+    disabled = fields.Boolean(load_default=False)  # an admin disabled the account: nobody is to be told anything
 
 
 EVENTS = {

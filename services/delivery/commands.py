@@ -154,7 +154,7 @@ def accept(units: Units, who: Principal, offer_id: str) -> str:
                                           "assigned_by": {"how": offer["mode"], "offer_id": offer_id}}},
                                 where={"offer.round": offer["round"]}):
             raise _closed(offer)
-        store.withdraw_offers(u, task_ids, except_id=offer_id)
+        dispatch.withdraw(u, task_ids, "taken", except_id=offer_id)
         store.change_load(u, me["_id"], len(task_ids))
         for task_id in task_ids:
             task = store.task(u, task_id)
@@ -201,7 +201,7 @@ def assign(units: Units, who: Principal, task_id: str, volunteer_id: str) -> Non
                                {"$set": {"volunteer_id": volunteer_id, "assigned_at": u.now, "offer": None,
                                          "assigned_by": {"how": "coordinator", "account_id": who.id}}}):
             raise domain.illegal(store.task(u, task_id), "assign")
-        store.withdraw_offers(u, [task_id])
+        dispatch.withdraw(u, [task_id], "taken")
         store.change_load(u, volunteer_id, +1)
         u.emit("delivery.task.assigned", _event(task, volunteer_id), _aggregate(task))
 

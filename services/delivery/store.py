@@ -217,9 +217,13 @@ def close_round(u: Unit, round_id: str, status: str) -> None:
                             {"$set": {"status": status, "ended_at": u.now}}, session=u.session)
 
 
-def withdraw_offers(u: Unit, task_ids: list[str], except_id: str | None = None) -> None:
-    u.db.offers.update_many({"task_ids": {"$in": task_ids}, "status": "pending", "_id": {"$ne": except_id}},
+def withdraw_offers(u: Unit, task_ids: list[str], except_id: str | None = None) -> list[dict]:
+    """Withdraws the pending offers of these tasks (but `except_id`); returns the offers withdrawn."""
+    query = {"task_ids": {"$in": task_ids}, "status": "pending", "_id": {"$ne": except_id}}
+    offers = list(u.db.offers.find(query, session=u.session))
+    u.db.offers.update_many({"_id": {"$in": [o["_id"] for o in offers]}, "status": "pending"},
                             {"$set": {"status": "withdrawn", "ended_at": u.now}}, session=u.session)
+    return offers
 
 
 def open_offers_page(u: Unit, volunteer_id: str, args: dict) -> tuple[list[dict], dict]:

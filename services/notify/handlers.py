@@ -21,7 +21,7 @@ from . import store
 from .adapters import REFUSED, RETRY, SENT, Outgoing
 from .rules import channels as channel_rules
 from .rules import sending, texts, wechat
-from .rules.who import URGENT, board_id, is_board, notices, reaches_resident_through_others
+from .rules.who import NEEDS_NO_ORDER, URGENT, board_id, is_board, notices, reaches_resident_through_others
 
 log = logging.getLogger("notify.handlers")
 
@@ -61,20 +61,28 @@ def on_volunteer_verified(u: Unit, event: dict) -> None:
 
 
 def on_task_offered(u: Unit, event: dict) -> None:
+    """The offer names the volunteer's account: it reaches the volunteer at once, with no lookup to wait for."""
     data = event["data"]
-    found = store.volunteer(u, data["volunteer_id"])
-    if found is None:  # its verification has not arrived yet: the event comes back later
-        raise LookupError(f"volunteer {data['volunteer_id']} is not known to notify yet")
-    store.record_offer(u, data["task_id"], data["volunteer_id"], found["account_id"])
+    store.record_offer(u, data["task_id"], data["volunteer_id"], data["account_id"])
+    tell(u, event)
+
+
+def on_offer_withdrawn(u: Unit, event: dict) -> None:
+    """Another volunteer took the task, or its order was cancelled: the offer message is marked withdrawn in the
+    volunteer's inbox, and a quiet message on the stream tells the page to take the offer down."""
+    data = event["data"]
+    store.withdraw_offer_messages(u, data["account_id"], data["offer_id"], u.now)
     tell(u, event)
 
 
 # -- who is told ------------------------------------------------------------------------------
 
-def _order(u: Unit, data: dict) -> dict:
+def _order(u: Unit, data: dict, required: bool = True) -> dict:
     if "order_id" not in data:
         return {}
     found = store.order(u, data["order_id"])
+    if found is None and not required:
+        return {}
     if found is None:
         raise LookupError(f"order {data['order_id']} is not known to notify yet")
     return found
@@ -101,10 +109,10 @@ def _recipients(u: Unit, role: str, data: dict, order: dict) -> list[str]:
             raise LookupError(f"provider {provider_id} is not known to notify yet")
         return [found["owner_id"]]
     if role == "volunteer":
+        if data.get("account_id"):
+            return [data["account_id"]]
         found = store.volunteer(u, data["volunteer_id"])
         return [found["account_id"]] if found else []
-    if role == "other_offered":
-        return store.offered_accounts(u, data["task_id"], data["volunteer_id"])
     if role == "coordinators":
         community = data.get("community_id") or order.get("community_id")
         return store.coordinators_of(u, community) if community else []
@@ -148,9 +156,10 @@ REF_FIELDS = ("order_id", "task_id", "offer_id", "expires_at", "provider_id", "v
 def tell(u: Unit, event: dict) -> list[dict]:
     """The messages (and their sends) an event makes, by the table; nothing for a key stored before."""
     data = event["data"]
-    order = _order(u, data)
+    told = notices(event["type"], data)
+    order = _order(u, data, required=not all(n.kind in NEEDS_NO_ORDER for n in told))
     made = []
-    for notice in notices(event["type"]):
+    for notice in told:
         recipients: list[str] = []
         for role in notice.to:
             recipients += [r for r in _recipients(u, role, data, order) if r not in recipients]
@@ -215,9 +224,10 @@ HANDLERS = {
     "orders.order.placed": on_order_placed,
     "orders.order.paid": on_order_paid,
     "delivery.task.offered": on_task_offered,
+    "delivery.offer.withdrawn": on_offer_withdrawn,
     **{t: tell for t in ("orders.order.awaiting_payment", "orders.order.accepted", "orders.order.declined",
                          "orders.order.ready", "orders.order.completed", "orders.order.cancelled",
-                         "orders.order.refunded", "orders.order.deadline_missed", "delivery.task.assigned",
+                         "orders.order.refunded", "orders.order.deadline_missed",
                          "delivery.task.picked_up", "delivery.task.delivered", "delivery.task.failed",
                          "delivery.task.escalated", "delivery.task.welfare_check")},
 }

@@ -19,6 +19,7 @@ class MessageOut(ma.Schema):
     channels = ma.fields.List(ma.fields.String())
     created_at = ma.fields.DateTime()
     read_at = ma.fields.DateTime(allow_none=True)
+    withdrawn_at = ma.fields.DateTime(allow_none=True, metadata={"description": "an offer no longer open"})
 
 
 class MessagePage(ma.Schema):

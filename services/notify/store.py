@@ -22,7 +22,7 @@ from linli.unit import Unit
 
 SERVICE = "notify"
 PERSON_FIELDS = ("role", "name", "language", "phone", "community_id", "communities", "family_of", "signs_in",
-                 "wechat_openid", "time_zone")
+                 "wechat_openid", "time_zone", "disabled")
 
 
 def database() -> Database:
@@ -119,9 +119,11 @@ def record_offer(u: Unit, task_id: str, volunteer_id: str, account_id: str) -> N
                                      "offered_at": u.now}}, upsert=True, session=u.session)
 
 
-def offered_accounts(u: Unit, task_id: str, except_volunteer: str) -> list[str]:
-    return [d["account_id"] for d in u.db.offers.find({"task_id": task_id, "volunteer_id": {"$ne": except_volunteer}},
-                                                      session=u.session)]
+def withdraw_offer_messages(u: Unit, account_id: str, offer_id: str, at) -> None:
+    """The offer's messages in the volunteer's inbox are marked withdrawn (and read: nothing is left to do)."""
+    u.db.messages.update_many({"recipient": account_id, "kind": "offer", "refs.offer_id": offer_id,
+                               "withdrawn_at": None},
+                              {"$set": {"withdrawn_at": at, "read_at": at}}, session=u.session)
 
 
 # -- messages ----------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from linli import events, topology
 from linli.config import ROOT, Settings
 
 SERVICE_DIRS = [ROOT / "services" / name for name in ("catalog", "orders", "delivery")] + [ROOT / "gateway"]  # notify publishes nothing
-# Announced with their consumer before their producer emits them: the gateway's account events
-# (notify's read model of people). Once the gateway publishes one, take it out of this set.
-AWAITING_PUBLISHER = {"gateway.account.registered", "gateway.account.updated"}
+# Announced with their consumer before their producer emits them. Once a producer publishes one, take it
+# out of this set. (Empty: the gateway publishes its account events through its outbox now.)
+AWAITING_PUBLISHER: set[str] = set()
 
 
 def _published_types() -> dict[str, set[str]]:

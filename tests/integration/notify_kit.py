@@ -1,5 +1,7 @@
 """Notify on the real broker and the embedded Mongo: its worker consuming in a thread, its web app on a
-real HTTP server, and events published to the exchange as the other services (and the gateway) will."""
+real HTTP server, and events published to the exchange as the other services publish them. People come
+the real way: an account written at the gateway emits its event into the gateway's outbox in the same
+transaction, and the gateway's relay publishes it (as `python -m linli.relay --service gateway` does)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +14,10 @@ from itertools import count
 import requests
 from werkzeug.serving import make_server
 
+from gateway import bootstrap as gateway_bootstrap
+from gateway import commands as gateway_commands
 from linli import topology
+from linli.relay import Relay
 from linli.auth import issue_access_token
 from linli.events import make_envelope
 from linli.ids import iso, utcnow
@@ -84,6 +89,8 @@ class NotifyWorld:
         self.worker = threading.Thread(target=self.runner.run, args=(self.stop,), daemon=True)
         self.worker.start()
         self.streams: list[Stream] = []
+        self.gateway = gateway_bootstrap.build()
+        self.gateway_relay = Relay("gateway", db=self.gateway.db)
 
     def close(self) -> None:
         for s in self.streams:
@@ -99,10 +106,24 @@ class NotifyWorld:
         publish_raw(envelope)
         return envelope
 
-    def account(self, account_id: str, role: str, name: str, **fields) -> dict:
-        data = {"account_id": account_id, "role": role, "name": name, **fields}
-        self.publish("gateway.account.registered", data)
-        return data
+    def account(self, account_id: str, role: str, name: str, **fields) -> None:
+        """An account as the gateway keeps it (approved family links included), registered through its outbox
+        and relay. `signs_in=False`: an elder the committee enrolled, who has no password."""
+        profile = {k: fields[k] for k in ("language", "phone", "community_id", "channels", "quiet_hours")
+                   if fields.get(k) is not None}
+        account = {"_id": account_id, "username": account_id, "name": name, "role": role, "tags": [],
+                   "password_hash": None if fields.get("signs_in") is False else "$argon2id$not-used-here",
+                   "communities": list(fields.get("communities", ())), "profile": profile, "created_at": utcnow()}
+
+        def work(u):
+            for elder in fields.get("family_of", ()):
+                u.db.family_links.insert_one({"_id": f"fam_{account_id}_{elder}", "member_id": account_id,
+                                              "elder_id": elder, "status": "approved", "created_at": u.now},
+                                             session=u.session)
+            gateway_commands._registered(u, account)
+
+        self.gateway.units.run(work)
+        assert self.gateway_relay.run_once() == 1
 
     def provider(self, provider_id: str, owner_id: str, name: str) -> None:
         self.publish("catalog.provider.verified", {"provider_id": provider_id, "owner_id": owner_id,
@@ -128,11 +149,17 @@ class NotifyWorld:
             "items": [{"title": title, "quantity": 1}], "pickup_code": "246810", "handover_code": "1357"})
         return order_id
 
-    def offer(self, task_id: str, order_id: str, volunteer_id: str, mode: str = "broadcast") -> dict:
+    def offer(self, task_id: str, order_id: str, volunteer_id: str, mode: str = "broadcast",
+              account_id: str | None = None) -> dict:
         return self.publish("delivery.task.offered", {
             "task_id": task_id, "order_id": order_id, "offer_id": f"off_{task_id}_{volunteer_id}",
-            "volunteer_id": volunteer_id, "expires_at": iso(utcnow() + timedelta(seconds=90)), "distance_m": 420.0,
-            "mode": mode})
+            "volunteer_id": volunteer_id, "account_id": account_id or volunteer_id.replace("vol_", "acc_"),
+            "expires_at": iso(utcnow() + timedelta(seconds=90)), "distance_m": 420.0, "mode": mode})
+
+    def withdrawn(self, task_id: str, order_id: str, volunteer_id: str, reason: str = "taken") -> dict:
+        return self.publish("delivery.offer.withdrawn", {
+            "task_id": task_id, "order_id": order_id, "offer_id": f"off_{task_id}_{volunteer_id}",
+            "volunteer_id": volunteer_id, "account_id": volunteer_id.replace("vol_", "acc_"), "reason": reason})
 
     # -- people -------------------------------------------------------------------------------
     @staticmethod

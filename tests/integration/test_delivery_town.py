@@ -181,12 +181,38 @@ def test_the_coordinator_assigns_only_a_verified_volunteer_of_the_community(town
 
 
 def test_a_cancelled_order_withdraws_its_offer(town):
-    _, who = town.volunteer("v", near_canteen(100))
+    v_id, who = town.volunteer("v", near_canteen(100))
     task = town.order()
     assert town.offers(who)
     town.event("orders.order.cancelled", {"order_id": task["order_id"], "reason": "changed my mind",
                                           "by_role": "resident", "reservation_held": False}, handlers.on_order_cancelled)
     assert town.offers(who) == [] and town.task(task["_id"])["status"] == "cancelled"
+    [withdrawn] = town.events("delivery.offer.withdrawn")
+    assert withdrawn == {"offer_id": withdrawn["offer_id"], "task_id": task["_id"], "order_id": task["order_id"],
+                         "volunteer_id": v_id, "account_id": "acc_v", "reason": "cancelled"}
+
+
+def test_when_one_volunteer_takes_an_open_call_each_other_one_is_told_the_offer_is_withdrawn(town):
+    vols = [town.volunteer(f"v{i}", near_canteen(100 * (i + 1))) for i in range(5)]
+    task = town.order()
+    t0 = utcnow()
+    town.dispatch(t0 + timedelta(seconds=91))
+    [offer] = town.offers(vols[1][1])
+    town.call("POST", f"/offers/{offer['id']}/decline", vols[1][1])
+    town.dispatch(t0 + timedelta(seconds=200))
+    # each offer names the volunteer's account, so notify needs no lookup to tell them
+    offered = town.events("delivery.task.offered")
+    assert [(e["volunteer_id"], e["account_id"]) for e in offered] == [(v_id, f"acc_v{i}") for i, (v_id, _) in
+                                                                       enumerate(vols)]
+    assert [len(town.offers(who)) for _, who in vols] == [0, 0, 0, 1, 1]
+    assert town.events("delivery.offer.withdrawn") == []  # lapsed and declined offers are not "withdrawn"
+
+    [taken] = town.offers(vols[3][1])
+    town.call("POST", f"/offers/{taken['id']}/accept", vols[3][1])
+    [withdrawn] = town.events("delivery.offer.withdrawn")
+    assert (withdrawn["volunteer_id"], withdrawn["account_id"], withdrawn["reason"]) == (vols[4][0], "acc_v4", "taken")
+    assert withdrawn["task_id"] == task["_id"] and withdrawn["offer_id"] != taken["id"]
+    assert town.offers(vols[4][1]) == []
 
 
 def test_two_meals_from_one_kitchen_to_one_community_go_as_one_trip(town):

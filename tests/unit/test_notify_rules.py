@@ -21,7 +21,10 @@ def _told(event_type: str) -> dict[str, tuple[tuple[str, ...], str]]:
 def test_the_table_tells_each_party_what_needs_them():
     assert _told("orders.order.paid")["new_order"] == (("provider",), URGENT)
     assert _told("delivery.task.offered") == {"offer": (("volunteer",), URGENT)}
-    assert _told("delivery.task.assigned") == {"offer_withdrawn": (("other_offered",), QUIET)}
+    assert _told("delivery.offer.withdrawn") == {"offer_withdrawn": (("volunteer",), QUIET),
+                                                 "offer_cancelled": (("volunteer",), QUIET)}
+    assert [n.kind for n in who.notices("delivery.offer.withdrawn", {"reason": "taken"})] == ["offer_withdrawn"]
+    assert [n.kind for n in who.notices("delivery.offer.withdrawn", {"reason": "cancelled"})] == ["offer_cancelled"]
     assert _told("delivery.task.welfare_check") == {"welfare_check": (("coordinators", "family"), URGENT)}
     assert _told("delivery.task.delivered") == {"delivered": (("resident", "family"), NORMAL)}
     assert _told("orders.order.completed") == {"review_invitation": (("resident",), QUIET)}
@@ -124,3 +127,15 @@ def test_every_text_renders_in_both_languages(kind):
     for language in texts.LANGUAGES:
         title, body = texts.render(kind, language, {})
         assert title and body and "{" not in body
+
+
+def test_the_docs_say_who_is_told_what_exactly_as_the_table_does():
+    """DESIGN and the README carry the table generated from rules/who.py: a changed rule fails here until
+    the docs are regenerated (python -m services.notify.rules.who)."""
+    from linli.config import ROOT
+
+    for doc in ("docs/DESIGN.md", "README.md"):
+        text = (ROOT / doc).read_text()
+        copy = text.split("<!-- who-table:start -->\n", 1)[1].split("\n<!-- who-table:end -->", 1)[0]
+        assert copy == who.markdown_table(), f"{doc}: regenerate with python -m services.notify.rules.who"
+    assert all(f"`{event_type}`" in who.markdown_table() for event_type in who.TABLE)

@@ -67,7 +67,8 @@ def volunteer_views(u: Unit, tasks: list[dict]) -> list[costs.VolunteerView]:
         id=d["_id"], location=tuple(d["location"]["coordinates"]), vehicle=d["vehicle"],
         community_ids=frozenset(d["community_ids"]),
         room=d["max_tasks"] - d.get("active_tasks", 0) - pending.get(d["_id"], 0),
-        done_today=done.get(d["_id"], 0), served_residents=frozenset(served.get(d["_id"], ()))) for d in docs]
+        done_today=done.get(d["_id"], 0), served_residents=frozenset(served.get(d["_id"], ())),
+        account_id=d.get("account_id")) for d in docs]
 
 
 def plan(tasks: list[dict], volunteers: list[costs.VolunteerView], now: datetime, batch: bool = True) -> list[Step]:
@@ -122,7 +123,7 @@ def carry_out(u: Unit, step: Step, offer_timeout: timedelta = ladder.OFFER_TIMEO
     offers = [{"_id": new_id("off"), "task_id": task_ids[0], "task_ids": task_ids,
                "order_ids": [t["order_id"] for t in step.tasks], "order_id": step.tasks[0]["order_id"],
                "round": round_id, "mode": step.rung, "volunteer_id": volunteer.id, "status": "pending",
-               "expires_at": expires_at, "distance_m": round(terms.to_pickup_m, 1), "created_at": now,
+               "account_id": volunteer.account_id, "expires_at": expires_at, "distance_m": round(terms.to_pickup_m, 1), "created_at": now,
                "why": {"rung": step.why, **terms.as_dict()}} for volunteer, terms in step.offers]
     summary = {"round": round_id, "mode": step.rung, "expires_at": expires_at, "task_ids": task_ids,
                "volunteer_ids": [o["volunteer_id"] for o in offers]}
@@ -136,9 +137,20 @@ def carry_out(u: Unit, step: Step, offer_timeout: timedelta = ladder.OFFER_TIMEO
         for offer in offers:
             u.emit("delivery.task.offered", {
                 "task_id": task["_id"], "order_id": task["order_id"], "offer_id": offer["_id"], "mode": step.rung,
-                "volunteer_id": offer["volunteer_id"], "expires_at": iso(expires_at),
-                "distance_m": offer["distance_m"], "batch_size": len(task_ids)}, f"task:{task['_id']}")
+                "volunteer_id": offer["volunteer_id"], "account_id": offer["account_id"],
+                "expires_at": iso(expires_at), "distance_m": offer["distance_m"], "batch_size": len(task_ids)}, f"task:{task['_id']}")
     return True
+
+
+def withdraw(u: Unit, task_ids: list[str], reason: str, except_id: str | None = None) -> None:
+    """Withdraws the open offers of `task_ids` and tells each volunteer who held one (delivery.offer.withdrawn):
+    `taken` when another volunteer accepted or a coordinator assigned it, `cancelled` when the order was."""
+    for offer in store.withdraw_offers(u, task_ids, except_id=except_id):
+        u.emit("delivery.offer.withdrawn", {
+            "offer_id": offer["_id"], "task_id": offer["task_id"], "order_id": offer["order_id"],
+            "volunteer_id": offer["volunteer_id"], "account_id": offer.get("account_id") or store.volunteer(u, offer["volunteer_id"])["account_id"],
+            "reason": reason},
+            f"task:{offer['task_id']}")
 
 
 def end_round(u: Unit, task: dict, passed_over: list[str]) -> bool:

@@ -51,7 +51,7 @@ def on_order_cancelled(u: Unit, event: dict, offer_timeout: timedelta = ladder.O
         return
     if not store.cancel_task(u, task):
         return
-    store.withdraw_offers(u, [task["_id"]])
+    dispatch.withdraw(u, [task["_id"]], "cancelled")
     if task["status"] == "offered":
         # the other meals of a batch offered with this one go back on the ladder at once, to travel
         # alone or in another batch, rather than wait for the withdrawn offer to lapse

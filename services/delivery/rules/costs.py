@@ -54,6 +54,7 @@ class VolunteerView:
     room: int = 1  # how many more tasks they may take now
     done_today: int = 0
     served_residents: frozenset[str] = frozenset()
+    account_id: str | None = None  # the volunteer's account: notify tells it of an offer without a lookup
 
 
 @dataclass(frozen=True)

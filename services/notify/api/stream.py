@@ -154,5 +154,8 @@ def stream():
         last_id = int(raw)
     recipients = [who.id] + ([board_id(c) for c in who.communities] if who.role == "coordinator" else [])
     hub = current_app.extensions["notify"].hub
+    # the hub's first read happens here, before the answer starts: a database out of reach is a 503 with
+    # Retry-After (linli.web), not a stream cut off before its first line (the bench under load saw both)
+    hub.start()
     return Response(stream_of(hub, recipients, last_id), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

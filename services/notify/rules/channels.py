@@ -67,6 +67,8 @@ def quiet_until(person: dict | None, now: datetime) -> datetime | None:
 def routes(person: dict | None, urgency: str, now: datetime, *, wechat_template: str, board: bool = False,
            signs_in: bool = True) -> list[Route]:
     """The channels that carry one notice to one recipient, each with the earliest time to send it."""
+    if (person or {}).get("disabled"):  # an admin disabled the account: it is told nothing
+        return []
     if board:
         return [Route(IN_APP)]
     chosen = allowed(person)

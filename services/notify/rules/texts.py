@@ -70,6 +70,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("配送已有人接", "这份配送已由其他志愿者接下，不用再处理，谢谢您。"),
         "en": ("Taken by someone else", "Another volunteer took this delivery; there is nothing more to do. Thank you."),
     },
+    "offer_cancelled": {
+        "zh-CN": ("配送已取消", "这份配送的订单已取消，不用再处理，谢谢您。"),
+        "en": ("Delivery cancelled", "The order of this delivery was cancelled; there is nothing more to do. Thank you."),
+    },
     "escalated": {
         "zh-CN": ("配送无人接单", "订单{title}（{community}）无人接单（{reason}），请在{slot_end}前手动指派志愿者。"),
         "en": ("Nobody took a delivery", "No volunteer took the order {title} in {community} ({reason}). "

@@ -13,7 +13,7 @@ TEMPLATES: dict[str, dict] = {
     "order": {"id": "LINLI-ORDER-STATUS", "fields": (("thing1", "title"), ("phrase2", "status"), ("time3", "at"))},
     "task": {"id": "LINLI-TASK-ALERT", "fields": (("thing1", "title"), ("thing2", "body"), ("time3", "at"))},
 }
-TEMPLATE_OF_KIND = {kind: "task" for kind in ("offer", "offer_withdrawn", "escalated", "delivery_failed_staff",
+TEMPLATE_OF_KIND = {kind: "task" for kind in ("offer", "offer_withdrawn", "offer_cancelled", "escalated", "delivery_failed_staff",
                                                "welfare_check", "deadline_missed", "deadline_missed_provider",
                                                "new_order", "provider_verified", "volunteer_verified")}
 

@@ -6,10 +6,11 @@ The table is data. Each `Notice` names:
     resident            the order's resident (an elder who cannot sign in: see below)
     family              the resident's linked family members (approved links)
     provider            the owner account of the order's provider
-    volunteer           the volunteer named by the event (delivery.task.offered: the offered one)
-    other_offered       volunteers offered the task who did not take it (withdrawal)
+    volunteer           the volunteer named by the event (delivery.task.offered: the offered one;
+                        delivery.offer.withdrawn: the one whose offer ended), by the event's account_id
     coordinators        the coordinators of the community the event concerns
     account             the account named by the event (verifications)
+- `when`: (field, value) the event's data must have for this notice (none: always);
 - `urgency`: "urgent" (a deadline of minutes: goes out at once, quiet hours or not, and falls back
   to SMS when WeChat cannot carry it), "normal" (out on the person's channels, held back during
   quiet hours), "quiet" (in the app only: inbox and live stream).
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 URGENT, NORMAL, QUIET = "urgent", "normal", "quiet"
 URGENCIES = (URGENT, NORMAL, QUIET)
-RECIPIENT_ROLES = ("resident", "family", "provider", "volunteer", "other_offered", "coordinators", "account")
+RECIPIENT_ROLES = ("resident", "family", "provider", "volunteer", "coordinators", "account")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class Notice:
     kind: str
     to: tuple[str, ...]
     urgency: str
+    when: tuple[str, str] | None = None
+
+    def applies(self, data: dict) -> bool:
+        return self.when is None or data.get(self.when[0]) == self.when[1]
 
 
 # event type -> the notices it makes
@@ -54,7 +59,10 @@ TABLE: dict[str, tuple[Notice, ...]] = {
     ),
     "orders.order.refunded": (Notice("order_refunded", ("resident",), NORMAL),),
     "delivery.task.offered": (Notice("offer", ("volunteer",), URGENT),),
-    "delivery.task.assigned": (Notice("offer_withdrawn", ("other_offered",), QUIET),),
+    "delivery.offer.withdrawn": (
+        Notice("offer_withdrawn", ("volunteer",), QUIET, when=("reason", "taken")),
+        Notice("offer_cancelled", ("volunteer",), QUIET, when=("reason", "cancelled")),
+    ),
     "delivery.task.escalated": (Notice("escalated", ("coordinators",), URGENT),),
     "delivery.task.failed": (
         Notice("delivery_failed", ("resident",), NORMAL),
@@ -73,8 +81,13 @@ TABLE: dict[str, tuple[Notice, ...]] = {
 READ_MODEL_ONLY = ("gateway.account.registered", "gateway.account.updated", "orders.order.placed")
 
 
-def notices(event_type: str) -> tuple[Notice, ...]:
-    return TABLE.get(event_type, ())
+def notices(event_type: str, data: dict | None = None) -> tuple[Notice, ...]:
+    """The notices an event makes (those whose `when` its data meets, when the data is given)."""
+    return tuple(n for n in TABLE.get(event_type, ()) if data is None or n.applies(data))
+
+# notices that need nothing but the event itself: an offer must reach the volunteer at once, even
+# before notify has heard of its order (the order's title is added when notify knows it)
+NEEDS_NO_ORDER = ("offer", "offer_withdrawn", "offer_cancelled")
 
 
 def board_id(community_id: str) -> str:
@@ -89,3 +102,25 @@ def is_board(recipient: str) -> bool:
 def reaches_resident_through_others(person: dict | None) -> bool:
     """An elder enrolled without a smartphone: their messages go to the family and the committee's board."""
     return person is not None and person.get("signs_in") is False
+
+
+# -- the table as people read it (docs/DESIGN.md and the README carry this text; a test keeps them equal) --
+
+WHEN = {URGENT: "urgent", NORMAL: "normal", QUIET: "quiet (in the app)"}
+
+
+def markdown_table() -> str:
+    """Who is told what, one line per notice, generated from TABLE (python -m services.notify.rules.who)."""
+    from .texts import TEXTS
+
+    lines = ["| event | who | what they read (en) | urgency |", "| --- | --- | --- | --- |"]
+    for event_type, made in TABLE.items():
+        for notice in made:
+            when = f" (when {notice.when[0]} is {notice.when[1]})" if notice.when else ""
+            lines.append(f"| `{event_type}`{when} | {', '.join(notice.to)} | {TEXTS[notice.kind]['en'][0]} "
+                         f"(`{notice.kind}`) | {WHEN[notice.urgency]} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
