@@ -10,7 +10,7 @@ communities).
 """
 from marshmallow import fields, validate
 
-from .common import Data
+from .common import Builder, Data, registry
 
 LANGUAGES = ("zh-CN", "en")
 CHANNELS = ("in_app", "sms", "wechat")
@@ -41,7 +41,8 @@ class Account(Data):
     time_zone = fields.String(load_default="Asia/Shanghai")
 
 
-EVENTS = {
-    "gateway.account.registered": Account,
-    "gateway.account.updated": Account,
-}
+# One builder per event type the gateway emits (emit sites call these; the type is spelled only here).
+account_registered = Builder("gateway.account.registered", Account)
+account_updated = Builder("gateway.account.updated", Account)
+
+EVENTS = registry(account_registered, account_updated)
