@@ -66,6 +66,8 @@ class OrderPaid(OrderRef):
     items = fields.List(fields.Nested(Item), required=True)
     pickup_code = fields.String(required=True)
     handover_code = fields.String(required=True)
+    # the provider's answer deadline (orders' deadline rules): catalog's scorecard judges answers against it
+    answer_by = fields.String(required=True)
 
 
 class OrderAccepted(OrderRef):

@@ -64,10 +64,10 @@ def _at(event: dict) -> datetime:
 
 
 def on_order_paid(u: Unit, event: dict) -> None:
-    """The provider's answer deadline runs from payment."""
+    """The provider's answer deadline runs from payment; orders decides it and says it (`answer_by`)."""
     data = event["data"]
-    listing = store.listing(u, data["listing_id"]) or {}
-    store.note_order(u, data["order_id"], set_={"provider_id": data["provider_id"], "category": listing.get("category")},
+    store.note_order(u, data["order_id"], set_={"provider_id": data["provider_id"],
+                                                "answer_by": datetime.fromisoformat(data["answer_by"])},
                      earliest={"paid_at": _at(event)})
 
 

@@ -48,6 +48,7 @@ def paid_event(order: dict) -> dict:
                                             "emergency_contact") if k in address},
         "items": [{"title": order["listing"]["title"], "quantity": order["quantity"]}],
         "pickup_code": order["codes"]["pickup_code"], "handover_code": order["codes"]["handover_code"],
+        "answer_by": iso(order["deadline"]["due_at"]),  # the provider_answer deadline set on the paid move
     }
 
 

@@ -2,7 +2,7 @@
 their notifications, every compensation, deadlines with an injected clock, refunds, the ledger."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -70,6 +70,11 @@ def test_rejected_notifications_change_nothing_and_a_replay_is_refused_every_tim
     assert client.post("/api/v1/payments/notify", data=good, headers=kit.signed(good)).status_code == 200
     db = store.database()
     assert _state(order["_id"])["status"] == "paid" and len(kit.events(db, "orders.order.paid")) == 1
+    # the provider's answer deadline is orders' to set, and the paid event says it (catalog's scorecard reads it)
+    [paid] = kit.events(db, "orders.order.paid")
+    deadline = _state(order["_id"])["deadline"]
+    assert deadline["kind"] == "provider_answer"
+    assert datetime.fromisoformat(paid["answer_by"]) == deadline["due_at"].replace(tzinfo=timezone.utc)
 
 
 def test_given_a_paid_order_when_the_provider_declines_then_it_is_cancelled_released_and_refunded(client):
