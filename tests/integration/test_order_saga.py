@@ -463,3 +463,20 @@ def test_every_event_orders_emits_is_produced_here_and_matches_its_contract(clie
     for event_type, payloads in emitted.items():
         for data in payloads:
             assert EVENTS[event_type]().validate(data) == {}, (event_type, data)
+
+
+def test_the_stub_provider_keeps_the_clock_and_settings_orders_bootstrap_gives_it(linli_env, monkeypatch):
+    monkeypatch.setenv("LINLI_PUBLIC_URL", "https://linli.example")
+    from linli.config import reset_settings
+    from services.orders import bootstrap
+    reset_settings()
+    monkeypatch.setattr(paystub, "_setup", paystub._setup)  # the next test's bootstrap sets it up again anyway
+    stopped = datetime(2026, 11, 23, 3, 4, 5, tzinfo=timezone.utc)
+    orders = bootstrap.build(clock=lambda: stopped)
+    created = orders.provider.create("ord_clock-p1", 300, "Charity lunch", orders.notify_url)
+    assert created["cashier_url"] == f"https://linli.example/api/v1/payments/stub/{created['provider_ref']}"
+    payment = paystub_store.database().payments.find_one({"out_trade_no": "ord_clock-p1"})
+    assert payment["created_at"] == stopped and payment["state"] == "NOTPAY"
+    paystub.settle(created["provider_ref"], paid=True)
+    [note] = paystub_store.database().notifications.find({})
+    assert note["next_at"] == stopped  # scheduled on the stub's clock, not the wall clock's
