@@ -23,6 +23,11 @@ def remove_namespace(mongo_url: str, amqp_url: str, namespace: str, env: dict | 
         channel.queue_delete(f"{namespace}.unrouted")
         channel.exchange_delete(cfg.exchange)
         channel.exchange_delete(f"{namespace}.unrouted")
+    remove_databases(mongo_url, namespace)
+
+
+def remove_databases(mongo_url: str, namespace: str) -> None:
+    """Drops the namespace's databases (all a Mongo-only test made)."""
     client = MongoClient(mongo_url)
     for name in client.list_database_names():
         if name.startswith(f"{namespace}_"):

@@ -98,7 +98,7 @@ class Town:
 
 
 @pytest.fixture
-def town(linli_env) -> Town:
+def town(mongo_env) -> Town:
     return Town()
 
 

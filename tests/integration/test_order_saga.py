@@ -16,7 +16,7 @@ from tests.integration import orders_kit as kit
 
 
 @pytest.fixture
-def client(linli_env):
+def client(mongo_env):
     return create_app().test_client()
 
 
@@ -465,7 +465,7 @@ def test_every_event_orders_emits_is_produced_here_and_matches_its_contract(clie
             assert EVENTS[event_type]().validate(data) == {}, (event_type, data)
 
 
-def test_the_stub_provider_keeps_the_clock_and_settings_orders_bootstrap_gives_it(linli_env, monkeypatch):
+def test_the_stub_provider_keeps_the_clock_and_settings_orders_bootstrap_gives_it(mongo_env, monkeypatch):
     monkeypatch.setenv("LINLI_PUBLIC_URL", "https://linli.example")
     from linli.config import reset_settings
     from services.orders import bootstrap
