@@ -66,7 +66,9 @@ class Publisher:
         self._returned: list[str] = []
 
     def _open(self):
-        self.connection = topology.connect(self.cfg, confirms=True)
+        # no heartbeats: an idle relay reads nothing from its socket, and py-amqp would count the broker's
+        # heartbeats as missed; a dead connection shows on the next publish (an error, or no confirmation in time)
+        self.connection = topology.connect(self.cfg, confirms=True, heartbeat=0)
         self.channel = self.connection.channel()
         topology.declare(self.channel, cfg=self.cfg)
         self.channel = self.connection.channel()  # a fresh channel, whatever declaring had to reopen
@@ -84,11 +86,6 @@ class Publisher:
                                    mandatory=True, confirm_timeout=CONFIRM_TIMEOUT_SECONDS)
         if envelope["id"] in self._returned:  # a return arrives before the confirmation of its message
             raise Unroutable(f"the broker returned {envelope['type']} {envelope['id']}: nothing is bound to it")
-
-    def process_events(self) -> None:
-        """Keeps the idle connection alive (heartbeats)."""
-        if self.connection is not None and self.connection.connected:
-            self.connection.heartbeat_check()
 
     def close(self) -> None:
         try:
@@ -198,7 +195,6 @@ class Relay:
         while not stop.is_set():
             try:
                 published = self.run_once()
-                self.publisher.process_events()
             except Exception as error:  # Mongo or broker down: wait and try again, never die
                 wait = backoff.next()
                 self.heartbeat.beat(False, "broker or database unreachable")

@@ -142,9 +142,10 @@ def connection(cfg: Settings | None = None, *, confirms: bool = False, heartbeat
                       transport_options={"confirm_publish": confirms} if confirms else {})
 
 
-def connect(cfg: Settings | None = None, *, confirms: bool = False) -> Connection:
-    """An open connection (three tries a second apart); its `channel()`s are py-amqp channels."""
-    conn = connection(cfg, confirms=confirms)
+def connect(cfg: Settings | None = None, *, confirms: bool = False, heartbeat: int = 15) -> Connection:
+    """An open connection (three tries a second apart); its `channel()`s are py-amqp channels. A connection
+    with heartbeats must read from its socket now and then (`drain_events`), or py-amqp counts them as missed."""
+    conn = connection(cfg, confirms=confirms, heartbeat=heartbeat)
     conn.ensure_connection(max_retries=2, interval_start=1, interval_step=0, interval_max=1)
     return conn
 
