@@ -143,17 +143,17 @@ def main() -> None:
 
         volunteers = [f"acc_v{i}" for i in range(args.streams)]
         print(f"[bench] {args.streams} volunteers known to notify ...", flush=True)
-        import pika
-        conn = topology.connect()
+        from amqp import Message
+        conn = topology.connect(confirms=True)
         channel = conn.channel()
-        channel.confirm_delivery()
         for i, account in enumerate(volunteers):
             # the gateway's own account event (as its relay publishes it): the volunteer's language and name
             envelope = make_envelope("gateway.account.registered",
                                      {"account_id": account, "role": "volunteer", "name": f"V{i}"}, "gateway")
-            channel.basic_publish(f"{namespace}.events", envelope["type"], json.dumps(envelope).encode(),
-                                  pika.BasicProperties(delivery_mode=2, content_type="application/json"))
-        conn.close()
+            channel.basic_publish(Message(json.dumps(envelope).encode(), delivery_mode=2,
+                                          content_type="application/json"),
+                                  exchange=f"{namespace}.events", routing_key=envelope["type"])
+        conn.release()
         notify_db = dbmod.database("notify")
         deadline = time.monotonic() + 900
         while (handled := notify_db.inbox.count_documents({})) < args.streams and time.monotonic() < deadline:

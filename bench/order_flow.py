@@ -1,5 +1,5 @@
 """Orders placed and paid (the stub in automatic mode) at a sustained rate through the gateway,
-then a raw floor: the same database writes and publishes with plain pymongo and pika, no HTTP,
+then a raw floor: the same database writes and publishes with plain pymongo and kombu (py-amqp), no HTTP,
 no framework, one thread. Prints orders/s, placed-to-paid latencies and the ratio; asserts nothing.
 
     BENCH_SECONDS=60 BENCH_THREADS=8 python -m bench.order_flow
@@ -13,7 +13,8 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pika
+from amqp import Message
+from kombu import Connection
 from pymongo import MongoClient
 
 from bench.common import infrastructure, percentiles
@@ -67,10 +68,9 @@ def _raw_floor(mongo_url: str, amqp_url: str, namespace: str, count: int) -> flo
     """Per order, the writes the saga makes (in the same transactions) and its four publishes."""
     client = MongoClient(mongo_url)
     orders, catalog = client[f"{namespace}_floor_orders"], client[f"{namespace}_floor_catalog"]
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    conn = Connection(amqp_url, transport_options={"confirm_publish": True})
     channel = conn.channel()
-    channel.confirm_delivery()
-    channel.queue_declare(f"{namespace}.floor", durable=True)
+    channel.queue_declare(f"{namespace}.floor", durable=True, auto_delete=False)
     catalog.stock.insert_one({"_id": "slot", "remaining": 10 ** 9})
 
     def txn(work):
@@ -78,8 +78,8 @@ def _raw_floor(mongo_url: str, amqp_url: str, namespace: str, count: int) -> flo
             s.with_transaction(work)
 
     def publish(kind: str, i: int) -> None:
-        channel.basic_publish("", f"{namespace}.floor", json.dumps({"type": kind, "n": i}).encode(),
-                              pika.BasicProperties(delivery_mode=2))
+        channel.basic_publish(Message(json.dumps({"type": kind, "n": i}).encode(), delivery_mode=2),
+                              exchange="", routing_key=f"{namespace}.floor")
 
     started = time.monotonic()
     for i in range(count):
@@ -134,7 +134,7 @@ def main() -> None:
               f"{rate:.1f} orders/s")
         print(f"placed -> paid (reserve, pay, signed notification): {percentiles(latencies)}")
         floor = _raw_floor(mongo_url, amqp_url, namespace, min(max(done, 50), 400))
-        print(f"raw floor (same writes and publishes, plain pymongo + pika, one thread): {floor:.1f} orders/s; "
+        print(f"raw floor (same writes and publishes, plain pymongo + kombu, one thread): {floor:.1f} orders/s; "
               f"the system reaches {rate / floor:.0%} of it")
 
 

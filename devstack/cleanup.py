@@ -1,7 +1,6 @@
 """Removing a namespace's queues, exchanges and databases (tests and benchmarks each use their own)."""
 from __future__ import annotations
 
-import pika
 from pymongo import MongoClient
 
 from linli import topology
@@ -15,8 +14,7 @@ def remove_namespace(mongo_url: str, amqp_url: str, namespace: str, env: dict | 
     """Deletes the namespace's queues, exchanges and databases; `env` is what its processes ran with
     (the retry queues' names carry their delays)."""
     cfg = Settings.from_env({**(env or {}), "LINLI_NAMESPACE": namespace, "AMQP_URL": amqp_url})
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
+    with topology.connect(cfg) as conn:
         channel = conn.channel()
         for consumer in (*topology.SUBSCRIPTIONS, *TEST_CONSUMERS):
             q = topology.consumer_queues(consumer, cfg)
@@ -25,8 +23,11 @@ def remove_namespace(mongo_url: str, amqp_url: str, namespace: str, env: dict | 
         channel.queue_delete(f"{namespace}.unrouted")
         channel.exchange_delete(cfg.exchange)
         channel.exchange_delete(f"{namespace}.unrouted")
-    finally:
-        conn.close()
+    remove_databases(mongo_url, namespace)
+
+
+def remove_databases(mongo_url: str, namespace: str) -> None:
+    """Drops the namespace's databases (all a Mongo-only test made)."""
     client = MongoClient(mongo_url)
     for name in client.list_database_names():
         if name.startswith(f"{namespace}_"):

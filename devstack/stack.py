@@ -12,8 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-import pika
 import requests
+from amqp.exceptions import AMQPError
+from kombu import Connection
+from kombu.exceptions import OperationalError
 
 from linli.config import ROOT, SERVICE_PORTS
 
@@ -83,21 +85,14 @@ class Stack:
 
     def _workers_consuming(self) -> bool:
         try:
-            conn = pika.BlockingConnection(pika.URLParameters(self.env["AMQP_URL"]))
-        except pika.exceptions.AMQPError:
+            with Connection(self.env["AMQP_URL"], connect_timeout=5, heartbeat=0) as conn:
+                channel = conn.channel()
+                for worker in WORKERS:
+                    if channel.queue_declare(f"{self.namespace}.{worker}", passive=True).consumer_count < 1:
+                        return False
+                return True
+        except (AMQPError, OperationalError, OSError):
             return False
-        try:
-            channel = conn.channel()
-            for worker in WORKERS:
-                declared = channel.queue_declare(f"{self.namespace}.{worker}", passive=True)
-                if declared.method.consumer_count < 1:
-                    return False
-            return True
-        except pika.exceptions.AMQPError:
-            return False
-        finally:
-            if conn.is_open:
-                conn.close()
 
     def wait_ready(self, timeout: float = 240) -> float:
         """Seconds until every web process answers /readyz and every worker consumes (a few on an idle machine;

@@ -9,6 +9,7 @@ from typing import Callable
 from limits import parse
 
 from linli.auth import Principal, Relative, issue_access_token
+from linli.contracts import gateway as contract
 from linli.domain_errors import Conflict, NotFound, RuleBroken
 from linli.ids import new_id, new_uuid
 from linli.unit import Unit, Units
@@ -26,18 +27,18 @@ class RefreshRefused(Exception):
 
 # -- what notify is told (the outbox, in the same transaction as the change) ----------------------
 
-def _tell(u: Unit, event_type: str, account: dict) -> dict:
+def _tell(u: Unit, build: contract.Builder, account: dict) -> dict:
     """Emits the account's whole current picture for notify's read model (gateway.account.registered/updated)."""
-    u.emit(event_type, rules.notify_picture(account, store.family_of(u, account["_id"])), f"account:{account['_id']}")
+    u.emit(build(**rules.notify_picture(account, store.family_of(u, account["_id"]))), f"account:{account['_id']}")
     return account
 
 
 def _registered(u: Unit, account: dict) -> dict:
-    return _tell(u, "gateway.account.registered", store.add_account(u, account))
+    return _tell(u, contract.account_registered, store.add_account(u, account))
 
 
 def _updated(u: Unit, account: dict) -> dict:
-    return _tell(u, "gateway.account.updated", account)
+    return _tell(u, contract.account_updated, account)
 
 
 # -- signing in ---------------------------------------------------------------------------------

@@ -89,10 +89,14 @@ class ConsumerRunner:
         self.handlers = handlers
         self.timers = timers or []
         self.subscriptions = subscriptions if subscriptions is not None else topology.SUBSCRIPTIONS
+        # linli.topology.SUBSCRIPTIONS says what the queue is bound to; the handlers table must handle exactly that
         wanted = set(self.subscriptions.get(consumer, ()))
-        missing = wanted - set(handlers)
+        missing, unbound = wanted - set(handlers), set(handlers) - wanted
         if missing:
             raise ValueError(f"consumer {consumer} is bound to {sorted(missing)} but has no handler for them")
+        if unbound:
+            raise ValueError(f"consumer {consumer} handles {sorted(unbound)}, but its queue is not bound to them: "
+                             "add them to linli.topology.SUBSCRIPTIONS")
         self.queues = topology.consumer_queues(consumer, self.cfg)
         self.processed = 0
         self.heartbeat = Heartbeat(f"{consumer}-worker")

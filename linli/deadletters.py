@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-import pika
+from amqp import Message
 
 from . import topology
 from .config import Settings, settings
@@ -20,61 +20,56 @@ from .consumer import ATTEMPT_HEADER
 
 
 def _peek_all(channel, queue: str):
-    """Yields (method, properties, body) of every message, unacknowledged."""
+    """Yields every message of the queue, unacknowledged (py-amqp messages: body, properties, delivery_tag)."""
     while True:
-        method, props, body = channel.basic_get(queue, auto_ack=False)
-        if method is None:
+        message = channel.basic_get(queue, no_ack=False)
+        if message is None:
             return
-        yield method, props, body
+        yield message
 
 
 def list_dead(consumer: str, cfg: Settings | None = None) -> list[dict]:
     cfg = cfg or settings()
     q = topology.consumer_queues(consumer, cfg)
-    conn = topology.connect(cfg)
-    try:
+    with topology.connect(cfg) as conn:  # closing without acks returns every peeked message to the queue
         channel = conn.channel()
         out = []
-        for _method, props, body in _peek_all(channel, q.dead):
-            headers = props.headers or {}
+        for message in _peek_all(channel, q.dead):
+            props, body = message.properties, message.body
+            headers = props.get("application_headers") or {}
             try:
                 envelope = json.loads(body)
             except ValueError:
-                envelope = {"raw": body.decode(errors="replace")}
-            out.append({"id": props.message_id, "type": props.type, "attempts": headers.get(ATTEMPT_HEADER),
-                        "error": headers.get("x-linli-error"), "dead_at": headers.get("x-linli-dead-at"),
-                        "envelope": envelope})
+                envelope = {"raw": body.decode(errors="replace") if isinstance(body, bytes) else str(body)}
+            out.append({"id": props.get("message_id"), "type": props.get("type"),
+                        "attempts": headers.get(ATTEMPT_HEADER), "error": headers.get("x-linli-error"),
+                        "dead_at": headers.get("x-linli-dead-at"), "envelope": envelope})
         return out
-    finally:
-        conn.close()  # closing without acks returns every peeked message to the queue
 
 
 def replay(consumer: str, event_id: str | None = None, cfg: Settings | None = None) -> int:
     """Replays one dead letter (by event id) or all of them; returns how many were replayed."""
     cfg = cfg or settings()
     q = topology.consumer_queues(consumer, cfg)
-    conn = topology.connect(cfg)
     replayed = 0
-    try:
+    with topology.connect(cfg, confirms=True) as conn:
         channel = conn.channel()
-        channel.confirm_delivery()
         kept = []
-        for method, props, body in _peek_all(channel, q.dead):
-            if event_id is not None and props.message_id != event_id:
-                kept.append(method.delivery_tag)
+        for message in _peek_all(channel, q.dead):
+            props = dict(message.properties)
+            if event_id is not None and props.get("message_id") != event_id:
+                kept.append(message.delivery_tag)
                 continue
-            headers = dict(props.headers or {})
+            headers = dict(props.get("application_headers") or {})
             headers[ATTEMPT_HEADER] = 0
             headers["x-linli-replayed"] = True
-            props.headers = headers
-            channel.basic_publish("", q.main, body, properties=props, mandatory=True)
-            channel.basic_ack(method.delivery_tag)
+            props["application_headers"] = headers
+            channel.basic_publish(Message(message.body, **props), exchange="", routing_key=q.main, mandatory=True)
+            channel.basic_ack(message.delivery_tag)
             replayed += 1
         for tag in kept:
-            channel.basic_nack(tag, requeue=True)
+            channel.basic_reject(tag, requeue=True)
         return replayed
-    finally:
-        conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,7 +44,7 @@ def setup(process_name: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("LINLI_LOG_LEVEL", "INFO"))
-    for noisy in ("pika", "kombu", "amqp", "urllib3", "pymongo"):
+    for noisy in ("kombu", "amqp", "urllib3", "pymongo"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -24,10 +24,12 @@ import os
 import signal
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Callable
 
-import pika
-from pika.exceptions import AMQPError, NackError, UnroutableError
+from amqp import Message
+from amqp.exceptions import AMQPError, MessageNacked
+from kombu.exceptions import OperationalError
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
@@ -43,55 +45,63 @@ log = logging.getLogger("linli.relay")
 BATCH = 200
 
 
+# how long a publish waits for the broker's confirmation before it counts as failed
+CONFIRM_TIMEOUT_SECONDS = 30
+# what a failed publish raises: the broker refused or returned it, or the connection is gone
+PUBLISH_ERRORS = (AMQPError, MessageNacked, OperationalError, OSError)
+
+
+class Unroutable(AMQPError):
+    """The broker returned a `mandatory` message: no queue and no alternate exchange took it."""
+
+
 class Publisher:
-    """A pika channel in confirm mode; `publish` returns only once the broker has confirmed."""
+    """A kombu (py-amqp) channel in confirm mode; `publish` returns only once the broker has confirmed, and
+    raises when it refuses (nack) or returns (unroutable) the message."""
 
     def __init__(self, cfg: Settings):
         self.cfg = cfg
-        self.connection: pika.BlockingConnection | None = None
+        self.connection = None
         self.channel = None
+        self._returned: list[str] = []
 
     def _open(self):
-        self.connection = topology.connect(self.cfg)
+        # no heartbeats: an idle relay reads nothing from its socket, and py-amqp would count the broker's
+        # heartbeats as missed; a dead connection shows on the next publish (an error, or no confirmation in time)
+        self.connection = topology.connect(self.cfg, confirms=True, heartbeat=0)
         self.channel = self.connection.channel()
         topology.declare(self.channel, cfg=self.cfg)
-        self.channel.confirm_delivery()
+        self.channel = self.connection.channel()  # a fresh channel, whatever declaring had to reopen
+        self.channel.events["basic_return"].add(lambda error, exchange, key, message: self._returned.append(
+            message.properties.get("message_id")))
 
     def publish(self, envelope: dict) -> None:
-        if self.channel is None or self.channel.is_closed:
+        if self.channel is None or not self.channel.is_open:
             self._open()
-        self.channel.basic_publish(
-            exchange=self.cfg.exchange,
-            routing_key=envelope["type"],
-            body=json.dumps(envelope, ensure_ascii=False).encode(),
-            properties=pika.BasicProperties(
-                content_type="application/json",
-                delivery_mode=pika.DeliveryMode.Persistent,
-                message_id=envelope["id"],
-                correlation_id=envelope["correlation_id"],
-                type=envelope["type"],
-                app_id=envelope["source"],
-            ),
-            mandatory=True,
-        )
-
-    def process_events(self) -> None:
-        if self.connection is not None and self.connection.is_open:
-            self.connection.process_data_events(time_limit=0)
+        self._returned.clear()
+        message = Message(json.dumps(envelope, ensure_ascii=False).encode(), content_type="application/json",
+                          delivery_mode=2, message_id=envelope["id"], correlation_id=envelope["correlation_id"],
+                          type=envelope["type"], app_id=envelope["source"])
+        self.channel.basic_publish(message, exchange=self.cfg.exchange, routing_key=envelope["type"],
+                                   mandatory=True, confirm_timeout=CONFIRM_TIMEOUT_SECONDS)
+        if envelope["id"] in self._returned:  # a return arrives before the confirmation of its message
+            raise Unroutable(f"the broker returned {envelope['type']} {envelope['id']}: nothing is bound to it")
 
     def close(self) -> None:
         try:
-            if self.connection is not None and self.connection.is_open:
-                self.connection.close()
-        except AMQPError:
+            if self.connection is not None:
+                self.connection.release()
+        except PUBLISH_ERRORS:
             pass
         self.connection = self.channel = None
 
 
 class Relay:
     def __init__(self, service: str, cfg: Settings | None = None, db: Database | None = None,
-                 owner: str | None = None):
+                 owner: str | None = None, clock: Callable[[], datetime] = utcnow):
+        """`clock` decides leases and back-off (tests move it instead of sleeping)."""
         self.cfg = cfg or settings()
+        self.clock = clock
         self.service = service
         self.db = db if db is not None else dbmod.database(service)
         self.owner = owner or f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
@@ -126,7 +136,7 @@ class Relay:
         if ids:
             self.db[COLLECTION].update_many(
                 {"_id": {"$in": ids}, "lease_owner": self.owner},
-                {"$set": {"status": "sent", "sent_at": utcnow(), "lease_owner": None, "lease_until": None}},
+                {"$set": {"status": "sent", "sent_at": self.clock(), "lease_owner": None, "lease_until": None}},
             )
 
     def _release(self, ids: list[str]) -> None:
@@ -139,13 +149,13 @@ class Relay:
         self.db[COLLECTION].update_one(
             {"_id": entry["_id"], "lease_owner": self.owner},
             {"$set": {"lease_owner": None, "lease_until": None,
-                      "not_before": utcnow() + self._backoff(attempts), "last_error": repr(error)[:500]}},
+                      "not_before": self.clock() + self._backoff(attempts), "last_error": repr(error)[:500]}},
         )
 
     def run_once(self) -> int:
         """One round over the pending entries; returns how many were published."""
         self._ensure_indexes()  # if the database was down when the relay started
-        now = utcnow()
+        now = self.clock()
         blocked: set[str] = set()
         eligible = []
         for entry in self.db[COLLECTION].find({"status": "pending"}, sort=[("seq", 1)], limit=BATCH):
@@ -167,7 +177,7 @@ class Relay:
                 continue
             try:
                 self.publisher.publish(entry["envelope"])
-            except (AMQPError, UnroutableError, NackError, OSError) as error:
+            except PUBLISH_ERRORS as error:
                 blocked.add(entry["aggregate"])
                 logs.log(log, logging.WARNING, "publish failed; will retry", event_id=entry["_id"],
                          event_type=entry["type"], error=repr(error))
@@ -185,7 +195,6 @@ class Relay:
         while not stop.is_set():
             try:
                 published = self.run_once()
-                self.publisher.process_events()
             except Exception as error:  # Mongo or broker down: wait and try again, never die
                 wait = backoff.next()
                 self.heartbeat.beat(False, "broker or database unreachable")

@@ -3,6 +3,9 @@
 Every process declares the whole topology at start (declarations are idempotent), so an
 event published before its consumer first ran still finds the consumer's durable queue.
 `deploy/rabbitmq/definitions.json` is generated from this table (`python -m linli.topology`).
+
+Every AMQP client in Linli (relay, consumers, dead letters, readiness, this module) is kombu on
+py-amqp: `connect()` gives a kombu connection whose channels are py-amqp channels.
 """
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from dataclasses import dataclass
 
 import logging
 
-import pika
-from pika.exceptions import ChannelClosedByBroker
+from amqp.exceptions import PreconditionFailed
+from kombu import Connection
 
 from .config import Settings, settings
 
@@ -90,11 +93,9 @@ def _declare_bounded(channel, name: str, arguments: dict):
     broker refuse the new arguments (PRECONDITION_FAILED) and close the channel: keep that queue as
     it is, say how to bound it, and go on with a new channel."""
     try:
-        channel.queue_declare(name, durable=True, arguments=arguments)
+        channel.queue_declare(name, durable=True, auto_delete=False, arguments=arguments)
         return channel
-    except ChannelClosedByBroker as error:
-        if error.reply_code != 406:
-            raise
+    except PreconditionFailed:  # 406: the queue exists with other arguments
         log.warning("queue %s was declared without its size and age bounds by an older version; it keeps "
                     "working unbounded. Bound it with a RabbitMQ policy (deploy/k8s/README.md) or delete it "
                     "once empty.", name)
@@ -103,51 +104,55 @@ def _declare_bounded(channel, name: str, arguments: dict):
         return channel
 
 
+def declare_queue(channel, name: str, arguments: dict | None = None) -> None:
+    """A durable queue (py-amqp's own defaults would make it auto-deleted)."""
+    channel.queue_declare(name, durable=True, auto_delete=False, arguments=arguments or {})
+
+
 def declare(channel, subscriptions: dict[str, tuple[str, ...]] | None = None, cfg: Settings | None = None) -> None:
-    """Declares everything on a pika channel."""
+    """Declares everything on a channel of `connect()`."""
     cfg = cfg or settings()
     subscriptions = SUBSCRIPTIONS if subscriptions is None else subscriptions
     unrouted = f"{cfg.namespace}.unrouted"
-    channel.exchange_declare(unrouted, exchange_type="fanout", durable=True)
+    channel.exchange_declare(unrouted, "fanout", durable=True, auto_delete=False)
     channel = _declare_bounded(channel, unrouted, UNROUTED_ARGS)
     channel.queue_bind(unrouted, unrouted)
-    channel.exchange_declare(
-        cfg.exchange, exchange_type="topic", durable=True, arguments={"alternate-exchange": unrouted}
-    )
+    channel.exchange_declare(cfg.exchange, "topic", durable=True, auto_delete=False,
+                             arguments={"alternate-exchange": unrouted})
     for consumer, types in subscriptions.items():
         q = consumer_queues(consumer, cfg)
         channel = _declare_bounded(channel, q.dead, DEAD_ARGS)
         for delay_ms, name in q.retries:
-            channel.queue_declare(
-                name,
-                durable=True,
-                arguments={
-                    "x-message-ttl": delay_ms,
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": q.main,
-                },
-            )
-        channel.queue_declare(q.main, durable=True, arguments=_main_queue_args(q))
+            declare_queue(channel, name, {
+                "x-message-ttl": delay_ms,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": q.main,
+            })
+        declare_queue(channel, q.main, _main_queue_args(q))
         for event_type in types:
             channel.queue_bind(q.main, cfg.exchange, routing_key=event_type)
 
 
-def connect(cfg: Settings | None = None) -> pika.BlockingConnection:
+def connection(cfg: Settings | None = None, *, confirms: bool = False, heartbeat: int = 15,
+               timeout: float = 5) -> Connection:
+    """A kombu connection to the broker, not yet opened; with `confirms` every publish on its channels waits for
+    the broker's confirmation (and raises when the broker refuses it)."""
     cfg = cfg or settings()
-    params = pika.URLParameters(cfg.amqp_url)
-    params.heartbeat = 15
-    params.blocked_connection_timeout = 30
-    params.connection_attempts = 3
-    params.retry_delay = 1
-    return pika.BlockingConnection(params)
+    return Connection(cfg.amqp_url, heartbeat=heartbeat, connect_timeout=timeout,
+                      transport_options={"confirm_publish": confirms} if confirms else {})
+
+
+def connect(cfg: Settings | None = None, *, confirms: bool = False, heartbeat: int = 15) -> Connection:
+    """An open connection (three tries a second apart); its `channel()`s are py-amqp channels. A connection
+    with heartbeats must read from its socket now and then (`drain_events`), or py-amqp counts them as missed."""
+    conn = connection(cfg, confirms=confirms, heartbeat=heartbeat)
+    conn.ensure_connection(max_retries=2, interval_start=1, interval_step=0, interval_max=1)
+    return conn
 
 
 def ensure(subscriptions: dict[str, tuple[str, ...]] | None = None, cfg: Settings | None = None) -> None:
-    conn = connect(cfg)
-    try:
+    with connect(cfg) as conn:
         declare(conn.channel(), subscriptions, cfg)
-    finally:
-        conn.close()
 
 
 def definitions(cfg: Settings | None = None) -> dict:

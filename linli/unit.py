@@ -18,6 +18,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from . import outbox
+from .contracts.common import Event
 from .db import in_transaction
 from .ids import utcnow
 
@@ -32,11 +33,14 @@ class Unit:
     now: datetime
     source: str
 
-    def emit(self, event_type: str, data: dict[str, Any], aggregate: str) -> dict[str, Any]:
-        """Adds an event to the outbox in this unit's transaction (validated against its contract)."""
+    def emit(self, event: Event, aggregate: str) -> dict[str, Any]:
+        """Adds an event made by its contract's builder (`u.emit(contract.task_offered(...), "task:1")`) to the
+        outbox in this unit's transaction; its data is checked against the contract again on the way in."""
         if self.session is None:
             raise RuntimeError("events are emitted only inside a transaction (Units.run)")
-        return outbox.add(self.db, self.session, source=self.source, event_type=event_type, data=data,
+        if not isinstance(event, Event):
+            raise TypeError(f"emit takes an event made by a builder of linli.contracts, not {event!r}")
+        return outbox.add(self.db, self.session, source=self.source, event_type=event.type, data=event.data,
                           aggregate=aggregate)
 
 

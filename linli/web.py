@@ -308,7 +308,7 @@ def check_input() -> None:
 
 def check_dependencies(db: Database, amqp_url: str) -> dict[str, str]:
     """Readiness: this process's Mongo and RabbitMQ answer."""
-    import pika
+    from kombu import Connection
 
     checks = {}
     try:
@@ -317,10 +317,8 @@ def check_dependencies(db: Database, amqp_url: str) -> dict[str, str]:
     except Exception as error:  # any failure means not ready; say which
         checks["mongo"] = f"unavailable: {type(error).__name__}"
     try:
-        params = pika.URLParameters(amqp_url)
-        params.socket_timeout = 2
-        params.connection_attempts = 1
-        pika.BlockingConnection(params).close()
+        with Connection(amqp_url, connect_timeout=2, heartbeat=0) as conn:
+            conn.connect()
         checks["rabbitmq"] = "ok"
     except Exception as error:
         checks["rabbitmq"] = f"unavailable: {type(error).__name__}"

@@ -1,5 +1,8 @@
 """Shared fixtures: the real broker and the embedded MongoDB-wire server (or MONGO_URL), and a
-fresh namespace per test so that tests never see each other's queues or databases."""
+fresh namespace per test so that tests never see each other's queues or databases.
+
+`mongo_env` is for tests that need only the database: the broker is neither started nor reachable
+(its URL leads nowhere, so a test that reaches for it fails at once). `linli_env` has both."""
 from __future__ import annotations
 
 import os
@@ -11,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.cleanup import remove_namespace
+from devstack.cleanup import remove_databases, remove_namespace
 from devstack.mongo import EmbeddedMongo
 from devstack.rabbit import ensure_broker
 from linli.config import reset_settings
@@ -24,39 +27,68 @@ class Infra:
     amqp_url: str
 
 
+# where a Mongo-only test's broker would be: nothing listens on port 1, so a connection fails at once
+NO_BROKER = "amqp://guest:guest@127.0.0.1:1//"
+
+
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory) -> Infra:
-    amqp_url = ensure_broker()
-    mongo = None
+def mongo(tmp_path_factory) -> str:
+    """The embedded MongoDB-wire server's URL (or MONGO_URL's), for the whole session."""
+    server = None
     mongo_url = os.environ.get("MONGO_URL")
     if not mongo_url:
         base = tmp_path_factory.mktemp("mongo")
-        mongo = EmbeddedMongo(base / "data", log_file=base / "mongo.log")
-        mongo_url = mongo.start()
-    yield Infra(mongo_url, amqp_url)
-    if mongo is not None:
-        mongo.stop()
+        server = EmbeddedMongo(base / "data", log_file=base / "mongo.log")
+        mongo_url = server.start()
+    yield mongo_url
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker() -> str:
+    """The RabbitMQ broker's URL (started if it is not running), for the whole session."""
+    return ensure_broker()
+
+
+@pytest.fixture(scope="session")
+def infra(mongo, broker) -> Infra:
+    return Infra(mongo, broker)
 
 
 def new_namespace() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture
-def linli_env(infra, tmp_path, monkeypatch):
+def _configure(monkeypatch, tmp_path, mongo_url: str, amqp_url: str) -> dict:
     """This test process configured like a Linli process on a namespace of its own."""
-    namespace = new_namespace()
     env = {
-        "LINLI_NAMESPACE": namespace, "MONGO_URL": infra.mongo_url, "AMQP_URL": infra.amqp_url,
+        "LINLI_NAMESPACE": new_namespace(), "MONGO_URL": mongo_url, "AMQP_URL": amqp_url,
         "LINLI_VAR_DIR": str(tmp_path / "var"), "LINLI_RETRY_DELAYS": "0.2,0.5", "LINLI_RELAY_POLL_SECONDS": "0.05",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     reset_settings()
     ensure_keys()
+    return env
+
+
+@pytest.fixture
+def mongo_env(mongo, tmp_path, monkeypatch):
+    """A namespace of its own on the database alone: no broker is started or reachable."""
+    env = _configure(monkeypatch, tmp_path, mongo, NO_BROKER)
     yield env
     reset_settings()
-    remove_namespace(infra.mongo_url, infra.amqp_url, namespace, env)
+    remove_databases(mongo, env["LINLI_NAMESPACE"])
+
+
+@pytest.fixture
+def linli_env(infra, tmp_path, monkeypatch):
+    """A namespace of its own on the database and the broker."""
+    env = _configure(monkeypatch, tmp_path, infra.mongo_url, infra.amqp_url)
+    yield env
+    reset_settings()
+    remove_namespace(infra.mongo_url, infra.amqp_url, env["LINLI_NAMESPACE"], env)
 
 
 def eventually(check, timeout: float = 20.0, interval: float = 0.1, what: str = "the condition"):

@@ -1,7 +1,7 @@
 """Events catalog publishes (routing key = type). Edit only with the catalog service."""
 from marshmallow import fields, validate
 
-from .common import Data, OrderRef
+from .common import Builder, Data, OrderRef, registry
 
 
 class ReservationConfirmed(OrderRef):
@@ -51,13 +51,16 @@ class ReviewPosted(OrderRef):
     visible_from = fields.String(required=True)  # reviews are blind until then (both sides wrote, or 7 days)
 
 
-EVENTS = {
-    "catalog.reservation.confirmed": ReservationConfirmed,
-    "catalog.reservation.rejected": ReservationRejected,
-    "catalog.reservation.released": ReservationReleased,
-    "catalog.provider.verified": ProviderVerified,
-    "catalog.listing.published": ListingChanged,
-    "catalog.listing.updated": ListingChanged,
-    "catalog.listing.withdrawn": ListingChanged,
-    "catalog.review.posted": ReviewPosted,
-}
+# One builder per event type this service emits (emit sites call these; the type is spelled only here).
+reservation_confirmed = Builder("catalog.reservation.confirmed", ReservationConfirmed)
+reservation_rejected = Builder("catalog.reservation.rejected", ReservationRejected)
+reservation_released = Builder("catalog.reservation.released", ReservationReleased)
+provider_verified = Builder("catalog.provider.verified", ProviderVerified)
+listing_published = Builder("catalog.listing.published", ListingChanged)
+listing_updated = Builder("catalog.listing.updated", ListingChanged)
+listing_withdrawn = Builder("catalog.listing.withdrawn", ListingChanged)
+review_posted = Builder("catalog.review.posted", ReviewPosted)
+
+EVENTS = registry(
+    reservation_confirmed, reservation_rejected, reservation_released, provider_verified, listing_published,
+    listing_updated, listing_withdrawn, review_posted)

@@ -1,7 +1,7 @@
 """Events delivery publishes (routing key = type). Edit only with the delivery service."""
 from marshmallow import fields, validate
 
-from .common import Data
+from .common import Builder, Data, registry
 
 
 class TaskRef(Data):
@@ -60,15 +60,18 @@ class VolunteerVerified(Data):
     account_id = fields.String(required=True)
 
 
-EVENTS = {
-    "delivery.task.created": TaskRef,
-    "delivery.task.offered": TaskOffered,
-    "delivery.offer.withdrawn": OfferWithdrawn,
-    "delivery.task.assigned": TaskWithVolunteer,
-    "delivery.task.picked_up": TaskWithVolunteer,
-    "delivery.task.delivered": TaskDelivered,
-    "delivery.task.failed": TaskFailed,
-    "delivery.task.escalated": TaskEscalated,
-    "delivery.task.welfare_check": WelfareCheck,
-    "delivery.volunteer.verified": VolunteerVerified,
-}
+# One builder per event type this service emits (emit sites call these; the type is spelled only here).
+task_created = Builder("delivery.task.created", TaskRef)
+task_offered = Builder("delivery.task.offered", TaskOffered)
+offer_withdrawn = Builder("delivery.offer.withdrawn", OfferWithdrawn)
+task_assigned = Builder("delivery.task.assigned", TaskWithVolunteer)
+task_picked_up = Builder("delivery.task.picked_up", TaskWithVolunteer)
+task_delivered = Builder("delivery.task.delivered", TaskDelivered)
+task_failed = Builder("delivery.task.failed", TaskFailed)
+task_escalated = Builder("delivery.task.escalated", TaskEscalated)
+task_welfare_check = Builder("delivery.task.welfare_check", WelfareCheck)
+volunteer_verified = Builder("delivery.volunteer.verified", VolunteerVerified)
+
+EVENTS = registry(
+    task_created, task_offered, offer_withdrawn, task_assigned, task_picked_up, task_delivered, task_failed, task_escalated,
+    task_welfare_check, volunteer_verified)

@@ -1,7 +1,7 @@
 """Events orders publishes (routing key = type). Edit only with the orders service."""
 from marshmallow import fields, validate
 
-from .common import Data, OrderRef, Point
+from .common import Builder, Data, OrderRef, Point, registry
 
 # The deadlines whose passing alerts the coordinator (orders.order.deadline_missed). Orders' deadline
 # rules import this list, so the watcher can fire no kind this contract refuses.
@@ -66,6 +66,8 @@ class OrderPaid(OrderRef):
     items = fields.List(fields.Nested(Item), required=True)
     pickup_code = fields.String(required=True)
     handover_code = fields.String(required=True)
+    # the provider's answer deadline (orders' deadline rules): catalog's scorecard judges answers against it
+    answer_by = fields.String(required=True)
 
 
 class OrderAccepted(OrderRef):
@@ -119,16 +121,19 @@ class RedeliveryRequested(OrderRef):
     remake = fields.Boolean(load_default=False)
 
 
-EVENTS = {
-    "orders.order.redelivery_requested": RedeliveryRequested,
-    "orders.order.awaiting_payment": OrderAwaitingPayment,
-    "orders.order.declined": OrderDeclined,
-    "orders.order.refunded": OrderRefunded,
-    "orders.order.deadline_missed": DeadlineMissed,
-    "orders.order.placed": OrderPlaced,
-    "orders.order.cancelled": OrderCancelled,
-    "orders.order.paid": OrderPaid,
-    "orders.order.accepted": OrderAccepted,
-    "orders.order.ready": OrderReady,
-    "orders.order.completed": OrderCompleted,
-}
+# One builder per event type this service emits (emit sites call these; the type is spelled only here).
+order_placed = Builder("orders.order.placed", OrderPlaced)
+order_awaiting_payment = Builder("orders.order.awaiting_payment", OrderAwaitingPayment)
+order_paid = Builder("orders.order.paid", OrderPaid)
+order_accepted = Builder("orders.order.accepted", OrderAccepted)
+order_declined = Builder("orders.order.declined", OrderDeclined)
+order_ready = Builder("orders.order.ready", OrderReady)
+order_completed = Builder("orders.order.completed", OrderCompleted)
+order_cancelled = Builder("orders.order.cancelled", OrderCancelled)
+order_refunded = Builder("orders.order.refunded", OrderRefunded)
+order_deadline_missed = Builder("orders.order.deadline_missed", DeadlineMissed)
+order_redelivery_requested = Builder("orders.order.redelivery_requested", RedeliveryRequested)
+
+EVENTS = registry(
+    order_placed, order_awaiting_payment, order_paid, order_accepted, order_declined, order_ready,
+    order_completed, order_cancelled, order_refunded, order_deadline_missed, order_redelivery_requested)

@@ -4,6 +4,7 @@ events. Refusals are domain errors (linli.domain_errors); nothing here speaks HT
 from __future__ import annotations
 
 from linli.auth import Principal
+from linli.contracts import catalog as contract
 from linli.domain_errors import Conflict, Forbidden, NotFound, RuleBroken
 from linli.ids import new_id
 from linli.schemas import geojson_to_point, point_to_geojson
@@ -147,8 +148,8 @@ def _move_provider(u: Unit, who: Principal, provider_id: str, action: str, chang
     if not store.move_provider(u, provider_id, doc["status"], {**changes, "status": status}):
         raise Conflict("The provider changed meanwhile; load it again and retry.")
     if status == "verified":
-        u.emit("catalog.provider.verified", {"provider_id": provider_id, "owner_id": doc["owner_id"],
-                                             "kind": doc["kind"], "name": doc["name"]}, f"provider:{provider_id}")
+        u.emit(contract.provider_verified(provider_id=provider_id, owner_id=doc["owner_id"], kind=doc["kind"],
+                                          name=doc["name"]), f"provider:{provider_id}")
     return {**doc, **changes, "status": status}
 
 
@@ -238,10 +239,15 @@ def approve_pricing(u: Unit, who: Principal, listing_id: str, version: int) -> t
     return after, store.provider(u, doc["provider_id"]) or {}
 
 
+_LISTING_EVENTS = {"published": contract.listing_published, "updated": contract.listing_updated,
+                   "withdrawn": contract.listing_withdrawn}
+
+
 def _save(u: Unit, before: dict | None, after: dict) -> None:
     if not store.save_listing(u, before, after):
         raise Conflict("The listing changed meanwhile; load it again and retry.")
-    u.emit(listings.event_for(before, after), listings.event_data(after), f"listing:{after['_id']}")
+    u.emit(_LISTING_EVENTS[listings.event_for(before, after)](**listings.event_data(after)),
+           f"listing:{after['_id']}")
 
 
 # -- reviews -------------------------------------------------------------------------------
@@ -267,10 +273,10 @@ def post_review(u: Unit, who: Principal, body: dict) -> dict:
     shown_from = store.add_review(u, review, order["completed_at"])
     if shown_from is None:
         raise Conflict("You have already reviewed this order.", code="already_reviewed")
-    u.emit("catalog.review.posted", {
-        "order_id": body["order_id"], "review_id": review["_id"], "direction": body["direction"],
-        "author_id": who.id, "subject_id": subject, "stars": body["stars"], "tags": body["tags"],
-        "visible_from": shown_from.isoformat()}, f"review:{body['order_id']}")
+    u.emit(contract.review_posted(
+        order_id=body["order_id"], review_id=review["_id"], direction=body["direction"], author_id=who.id,
+        subject_id=subject, stars=body["stars"], tags=body["tags"], visible_from=shown_from.isoformat()),
+        f"review:{body['order_id']}")
     store.count_revealed(u)
     return {**review, "visible_from": min(review["visible_from"], shown_from)}
 

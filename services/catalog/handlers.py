@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from linli.contracts import catalog as contract
+from linli.contracts.common import Event
 from linli.unit import Unit
 
 from . import store
 from .rules import schedule
 
 
-def _emit(u: Unit, event_type: str, data: dict, order_id: str) -> None:
-    u.emit(event_type, data, f"reservation:{order_id}")
+def _emit(u: Unit, event: Event, order_id: str) -> None:
+    u.emit(event, f"reservation:{order_id}")
 
 
 def on_order_placed(u: Unit, event: dict) -> None:
@@ -33,13 +35,13 @@ def on_order_placed(u: Unit, event: dict) -> None:
             refusal = schedule.sold_out(data["slot"], day, remaining, data["quantity"])
     if refusal is not None:
         store.record_reservation(u, {**record, "status": "rejected", "code": refusal.code, "reason": refusal.reason})
-        _emit(u, "catalog.reservation.rejected", {"order_id": order_id, "code": refusal.code,
-                                                  "reason": refusal.reason}, order_id)
+        _emit(u, contract.reservation_rejected(order_id=order_id, code=refusal.code, reason=refusal.reason),
+              order_id)
         return
     store.record_reservation(u, {**record, "status": "confirmed"})
-    _emit(u, "catalog.reservation.confirmed",
-          {"order_id": order_id, "listing_id": listing["_id"], "slot_date": day.isoformat(), "slot": data["slot"],
-           "quantity": data["quantity"], "remaining": remaining}, order_id)
+    _emit(u, contract.reservation_confirmed(order_id=order_id, listing_id=listing["_id"], slot_date=day.isoformat(),
+                                            slot=data["slot"], quantity=data["quantity"], remaining=remaining),
+          order_id)
 
 
 def on_order_cancelled(u: Unit, event: dict) -> None:
@@ -54,7 +56,7 @@ def on_order_cancelled(u: Unit, event: dict) -> None:
         return
     store.give_back_portions(u, released["listing_id"], date.fromisoformat(released["date"]), released["slot"],
                              released["quantity"])
-    _emit(u, "catalog.reservation.released", {"order_id": order_id, "quantity": released["quantity"]}, order_id)
+    _emit(u, contract.reservation_released(order_id=order_id, quantity=released["quantity"]), order_id)
 
 
 def _at(event: dict) -> datetime:
@@ -62,10 +64,10 @@ def _at(event: dict) -> datetime:
 
 
 def on_order_paid(u: Unit, event: dict) -> None:
-    """The provider's answer deadline runs from payment."""
+    """The provider's answer deadline runs from payment; orders decides it and says it (`answer_by`)."""
     data = event["data"]
-    listing = store.listing(u, data["listing_id"]) or {}
-    store.note_order(u, data["order_id"], set_={"provider_id": data["provider_id"], "category": listing.get("category")},
+    store.note_order(u, data["order_id"], set_={"provider_id": data["provider_id"],
+                                                "answer_by": datetime.fromisoformat(data["answer_by"])},
                      earliest={"paid_at": _at(event)})
 
 

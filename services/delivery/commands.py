@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from linli.auth import Principal
+from linli.contracts import delivery as contract
 from linli.domain_errors import Conflict, Forbidden, NotFound, RuleBroken
 from linli.ids import iso, new_id
 from linli.schemas import point_to_geojson
@@ -25,8 +26,9 @@ from .rules import codes, domain, hours, ladder
 NO_PROFILE = "Register as a volunteer first."
 
 
-def _event(task: dict, volunteer_id: str, **more) -> dict:
-    return {"task_id": task["_id"], "order_id": task["order_id"], "volunteer_id": volunteer_id, **more}
+def _event(builder, task: dict, volunteer_id: str, **more):
+    """A task event with its volunteer, made by `builder` (one of linli.contracts.delivery's)."""
+    return builder(task_id=task["_id"], order_id=task["order_id"], volunteer_id=volunteer_id, **more)
 
 
 def _aggregate(task: dict) -> str:
@@ -96,7 +98,7 @@ def verify_volunteer(units: Units, who: Principal, volunteer_id: str) -> dict:
     def work(u: Unit) -> dict:
         doc = seen_volunteer(u, who, volunteer_id)
         if store.verify_volunteer(u, volunteer_id, who.id):
-            u.emit("delivery.volunteer.verified", {"volunteer_id": volunteer_id, "account_id": doc["account_id"]},
+            u.emit(contract.volunteer_verified(volunteer_id=volunteer_id, account_id=doc["account_id"]),
                    f"vol:{volunteer_id}")
         return store.volunteer(u, volunteer_id)
 
@@ -158,7 +160,7 @@ def accept(units: Units, who: Principal, offer_id: str) -> str:
         store.change_load(u, me["_id"], len(task_ids))
         for task_id in task_ids:
             task = store.task(u, task_id)
-            u.emit("delivery.task.assigned", _event(task, me["_id"]), _aggregate(task))
+            u.emit(_event(contract.task_assigned, task, me["_id"]), _aggregate(task))
         return task_ids[0]
 
     return units.run(work)
@@ -203,7 +205,7 @@ def assign(units: Units, who: Principal, task_id: str, volunteer_id: str) -> Non
             raise domain.illegal(store.task(u, task_id), "assign")
         dispatch.withdraw(u, [task_id], "taken")
         store.change_load(u, volunteer_id, +1)
-        u.emit("delivery.task.assigned", _event(task, volunteer_id), _aggregate(task))
+        u.emit(_event(contract.task_assigned, task, volunteer_id), _aggregate(task))
 
     units.run(work)
 
@@ -218,9 +220,9 @@ def _try_code(u: Unit, task: dict, kind: str, code: str) -> int | None:
     wrong = store.count_wrong_code(u, task, kind)
     if codes.locks_now(wrong):
         store.lock_codes(u, task["_id"], kind)
-        u.emit("delivery.task.escalated",
-               {"task_id": task["_id"], "order_id": task["order_id"], "reason": codes.escalation_reason(kind),
-                "community_id": task["dropoff"]["community_id"], "slot_end": iso(task["slot_end"])},
+        u.emit(contract.task_escalated(task_id=task["_id"], order_id=task["order_id"],
+                                       reason=codes.escalation_reason(kind),
+                                       community_id=task["dropoff"]["community_id"], slot_end=iso(task["slot_end"])),
                _aggregate(task))
     return wrong
 
@@ -240,7 +242,7 @@ def pick_up(units: Units, who: Principal, task_id: str, code: str) -> None:
         if not store.move_task(u, task_id, "pick_up", {"$set": {"picked_up_at": u.now}},
                                where={"volunteer_id": me["_id"], "code_lock": None}):
             raise domain.illegal(store.task(u, task_id), "pick_up")
-        u.emit("delivery.task.picked_up", _event(task, me["_id"]), _aggregate(task))
+        u.emit(_event(contract.task_picked_up, task, me["_id"]), _aggregate(task))
         return None
 
     wrong = units.run(work)
@@ -275,7 +277,7 @@ def hand_over(units: Units, who: Principal, task_id: str, code: str | None, over
             raise domain.illegal(store.task(u, task_id), "hand_over")
         store.change_load(u, holder, -1, minutes)
         store.credit_hours(u, hours.entry(task, holder, minutes, u.now))
-        u.emit("delivery.task.delivered", _event(task, holder, minutes=minutes), _aggregate(task))
+        u.emit(_event(contract.task_delivered, task, holder, minutes=minutes), _aggregate(task))
         return None
 
     wrong = units.run(work)
@@ -305,15 +307,15 @@ def fail(units: Units, who: Principal, task_id: str, reason: str, note: str) -> 
                                              "welfare": {"started_at": u.now, "emergency_contact": contact}}},
                                    where={"volunteer_id": me["_id"]}):
                 raise domain.illegal(store.task(u, task_id), "report_nobody_answers")
-            u.emit("delivery.task.welfare_check", _event(
-                task, me["_id"], community_id=task["dropoff"]["community_id"], note=note, emergency_contact=contact),
+            u.emit(_event(
+                contract.task_welfare_check, task, me["_id"], community_id=task["dropoff"]["community_id"], note=note, emergency_contact=contact),
                 _aggregate(task))
             return
         if not store.move_task(u, task_id, "report_failure", {"$set": {"failed_at": u.now, "failure": failure}},
                                where={"volunteer_id": me["_id"]}):
             raise domain.illegal(store.task(u, task_id), "report_failure")
         store.change_load(u, me["_id"], -1)
-        u.emit("delivery.task.failed", _event(task, me["_id"], reason=reason), _aggregate(task))
+        u.emit(_event(contract.task_failed, task, me["_id"], reason=reason), _aggregate(task))
 
     units.run(work)
 
@@ -332,7 +334,7 @@ def close_welfare_check(units: Units, who: Principal, task_id: str, outcome: str
             raise domain.illegal(store.task(u, task_id), "close_welfare_check")
         store.change_load(u, holder, -1, minutes)
         store.credit_hours(u, hours.entry(task, holder, minutes, u.now, kind="welfare_check"))
-        u.emit("delivery.task.failed", _event(task, holder, reason=domain.WELFARE_REASON, welfare_outcome=outcome),
+        u.emit(_event(contract.task_failed, task, holder, reason=domain.WELFARE_REASON, welfare_outcome=outcome),
                _aggregate(task))
 
     units.run(work)

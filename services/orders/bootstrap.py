@@ -16,6 +16,7 @@ from linli.web import ensure_idempotency_index
 from . import store
 from .adapters.payments import PaymentProvider, StubProvider
 from .adapters.upstream import Upstream
+from .paystub import paystub
 from .paystub import store as paystub_store
 
 # a payment still pending this long is asked about (WeChat Pay advises querying when notifications stop)
@@ -40,6 +41,8 @@ def build(clock: Clock = utcnow, cfg: Settings | None = None) -> Orders:
     store.prepare(db)
     ensure_idempotency_index(db)  # the routes' Idempotency-Key records
     paystub_store.prepare(paystub_store.database())
+    paystub.configure(paystub.Setup(clock=clock, public_url=cfg.public_url, auto_pay=cfg.payment_auto,
+                                    time_scale=cfg.time_scale))
     return Orders(db=db, units=Units(db, store.SERVICE, clock), provider=StubProvider(cfg.payment_mchid),
                   notify_url=f"{cfg.public_url}/api/v1/payments/notify", mchid=cfg.payment_mchid,
                   upstream=Upstream(cfg.service_urls["catalog"], cfg.service_urls["gateway"], cfg.upstream_timeout),

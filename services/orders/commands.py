@@ -7,6 +7,8 @@ coordinators order for residents, cancel, send a failed delivery out again, and 
 from __future__ import annotations
 
 from linli.auth import Principal, Relative
+from linli.contracts import orders as contract
+from linli.contracts.common import Builder
 from linli.domain_errors import Conflict, Forbidden, NotFound, RuleBroken
 from linli.ids import new_id
 from linli.unit import Unit, Units
@@ -47,7 +49,7 @@ def place(u: Unit, who: Principal, body: dict, listing: dict, on_behalf: Relativ
         resident = Principal(id=elder.id, role="resident", name=elder.name, tags=elder.tags)
     order = placing.new_order(new_id("ord"), resident, ordered_by, body, listing, u.now)
     store.add_order(u, order)
-    store.emit(u, order["_id"], "orders.order.placed", placing.placed_event(order, listing))
+    store.emit(u, order["_id"], contract.order_placed(**placing.placed_event(order, listing)))
     return order
 
 
@@ -64,20 +66,20 @@ def pay(units: Units, provider: PaymentProvider, notify_url: str, who: Principal
 
 # -- the provider answers, then cooks or comes ---------------------------------------------------
 
-def _provider_move(u: Unit, who: Principal, order_id: str, action: str, event_type: str | None, reason: str) -> dict:
+def _provider_move(u: Unit, who: Principal, order_id: str, action: str, event: Builder | None, reason: str) -> dict:
     order = visible_order(u, who, order_id)
     moved = store.apply_move(u, order, action, who.role, who.id, reason)
-    if event_type:
-        store.emit(u, order_id, event_type, {"order_id": order_id, "provider_id": order["provider"]["id"]})
+    if event:
+        store.emit(u, order_id, event(order_id=order_id, provider_id=order["provider"]["id"]))
     return moved
 
 
 def accept(u: Unit, who: Principal, order_id: str) -> dict:
-    return _provider_move(u, who, order_id, "accept", "orders.order.accepted", "accepted by the provider")
+    return _provider_move(u, who, order_id, "accept", contract.order_accepted, "accepted by the provider")
 
 
 def ready(u: Unit, who: Principal, order_id: str) -> dict:
-    return _provider_move(u, who, order_id, "ready", "orders.order.ready", "marked ready by the provider")
+    return _provider_move(u, who, order_id, "ready", contract.order_ready, "marked ready by the provider")
 
 
 def done(u: Unit, who: Principal, order_id: str) -> dict:
@@ -87,8 +89,8 @@ def done(u: Unit, who: Principal, order_id: str) -> dict:
 def decline(u: Unit, who: Principal, order_id: str, reason: str) -> dict:
     """The provider cannot take the order: it is cancelled, the portion released and the payment refunded."""
     order = visible_order(u, who, order_id)
-    store.emit(u, order_id, "orders.order.declined",
-               {"order_id": order_id, "provider_id": order["provider"]["id"], "reason": reason})
+    store.emit(u, order_id, contract.order_declined(order_id=order_id, provider_id=order["provider"]["id"],
+                                                    reason=reason))
     return saga.cancel_with_compensation(u, order, "decline", who.role, who.id, f"declined by the provider: {reason}")
 
 
@@ -137,9 +139,9 @@ def redeliver(u: Unit, who: Principal, order_id: str, reason: str, address_fix: 
         store.apply_move(u, order, action, who.role, who.id, text, changes, expect=undecided)
     elif not store.note(u, order, who.role, who.id, text, changes, expect={"status": order["status"], **undecided}):
         raise Conflict("Someone else decided about this delivery just now; load the order again.")
-    store.emit(u, order_id, "orders.order.redelivery_requested", {
-        "order_id": order_id, "task_id": problem.get("task_id"), "attempt": attempt, "reason": reason,
-        "dropoff": address_fix, "community_id": order["address"]["community_id"], "remake": remake})
+    store.emit(u, order_id, contract.order_redelivery_requested(
+        order_id=order_id, task_id=problem.get("task_id"), attempt=attempt, reason=reason, dropoff=address_fix,
+        community_id=order["address"]["community_id"], remake=remake))
     return store.order(u, order_id)  # the address was changed field by field: read it back
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from linli import logs
 from linli.auth import Principal
+from linli.contracts import orders as contract
 from linli.domain_errors import Conflict, NotFound, RuleBroken
 from linli.ids import iso
 from linli.spreadsheet import csv_text as spreadsheet
@@ -47,6 +48,7 @@ def paid_event(order: dict) -> dict:
                                             "emergency_contact") if k in address},
         "items": [{"title": order["listing"]["title"], "quantity": order["quantity"]}],
         "pickup_code": order["codes"]["pickup_code"], "handover_code": order["codes"]["handover_code"],
+        "answer_by": iso(order["deadline"]["due_at"]),  # the provider_answer deadline set on the paid move
     }
 
 
@@ -54,7 +56,7 @@ def become_paid(u: Unit, order: dict, action: str, reason: str, ref: str, extra:
     """The order is paid (or free): the ledger charges each party, and orders.order.paid goes out."""
     order = store.apply_move(u, order, action, moves.SYSTEM, None, reason, extra)
     store.add_ledger(u, order, pricing.ledger_charges(order), "charge", ref)
-    store.emit(u, order["_id"], "orders.order.paid", paid_event(order))
+    store.emit(u, order["_id"], contract.order_paid(**paid_event(order)))
     return order
 
 
@@ -211,8 +213,8 @@ def on_refund_succeeded(units: Units, refund_id: str, amount_fen: int) -> bool:
         total = order.get("refunded_fen", 0) + amount_fen
         store.note(u, order, moves.SYSTEM, None, f"refunded {pricing.yuan(amount_fen)} yuan", {"refunded_fen": total})
         store.add_ledger(u, order, pricing.reversal(order, refund["scope"], amount_fen), "reversal", refund_id)
-        store.emit(u, order["_id"], "orders.order.refunded", {
-            "order_id": order["_id"], "refund_id": refund_id, "amount_fen": amount_fen, "refunded_total_fen": total})
+        store.emit(u, order["_id"], contract.order_refunded(order_id=order["_id"], refund_id=refund_id,
+                                                            amount_fen=amount_fen, refunded_total_fen=total))
         return True
 
     return units.run(work)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 
 from linli import logs
+from linli.contracts import orders as contract
 from linli.ids import iso
 from linli.unit import Unit, Units
 
@@ -61,9 +62,9 @@ def on_reservation_confirmed(u: Unit, event: dict) -> None:
     if order["amount"]["payable_fen"] == 0:
         money.become_paid(u, order, "free_order", "free order: nothing to pay", f"free:{order['_id']}")
         return
-    store.emit(u, order["_id"], "orders.order.awaiting_payment", {
-        "order_id": order["_id"], "resident_id": order["resident_id"], "amount_fen": order["amount"]["payable_fen"],
-        "expires_at": iso(order["deadline"]["due_at"])})
+    store.emit(u, order["_id"], contract.order_awaiting_payment(
+        order_id=order["_id"], resident_id=order["resident_id"], amount_fen=order["amount"]["payable_fen"],
+        expires_at=iso(order["deadline"]["due_at"])))
 
 
 def on_reservation_rejected(u: Unit, event: dict) -> None:
@@ -106,9 +107,9 @@ def on_task_failed(u: Unit, event: dict) -> None:
 
 
 def emit_completed(u: Unit, order: dict, volunteer_id: str | None) -> None:
-    store.emit(u, order["_id"], "orders.order.completed", {
-        "order_id": order["_id"], "resident_id": order["resident_id"], "provider_id": order["provider"]["id"],
-        "listing_id": order["listing"]["id"], "volunteer_id": volunteer_id})
+    store.emit(u, order["_id"], contract.order_completed(
+        order_id=order["_id"], resident_id=order["resident_id"], provider_id=order["provider"]["id"],
+        listing_id=order["listing"]["id"], volunteer_id=volunteer_id))
 
 
 # -- compensations ------------------------------------------------------------------------------
@@ -126,8 +127,8 @@ def cancel_with_compensation(u: Unit, order: dict, action: str, role: str, actor
 
 
 def emit_cancelled(u: Unit, order: dict, reason: str, role: str, held: bool) -> None:
-    store.emit(u, order["_id"], "orders.order.cancelled",
-               {"order_id": order["_id"], "reason": reason, "by_role": role, "reservation_held": held})
+    store.emit(u, order["_id"], contract.order_cancelled(order_id=order["_id"], reason=reason, by_role=role,
+                                                         reservation_held=held))
 
 
 # -- deadlines ------------------------------------------------------------------------------------
@@ -147,9 +148,9 @@ def fire_deadline(u: Unit, order_id: str) -> str | None:
         store.note(u, order, moves.SYSTEM, None, deadlines.escalation_words(kind),
                    {"deadline": deadlines.after_escalation(deadline)})
         store.record_escalation(u, order_id, kind)
-        store.emit(u, order_id, "orders.order.deadline_missed", {
-            "order_id": order_id, "kind": kind, "due_at": iso(deadline["due_at"]),
-            "provider_id": order["provider"]["id"], "community_id": order["address"]["community_id"]})
+        store.emit(u, order_id, contract.order_deadline_missed(
+            order_id=order_id, kind=kind, due_at=iso(deadline["due_at"]), provider_id=order["provider"]["id"],
+            community_id=order["address"]["community_id"]))
     elif kind == "provider_final":
         cancel_with_compensation(u, order, "provider_timeout", moves.SYSTEM, None, deadlines.DEADLINE_WORDS[kind])
     elif kind == "auto_complete":

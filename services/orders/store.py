@@ -13,6 +13,7 @@ from linli import db as dbmod
 from linli import outbox
 from linli.auth import Principal
 from linli.clock import local_today
+from linli.contracts.common import Event
 from linli.unit import Unit
 
 from .rules import deadlines, moves
@@ -37,9 +38,9 @@ def prepare(db: Database) -> None:
     db.payment_nonces.create_index("seen_at", expireAfterSeconds=3600)
 
 
-def emit(u: Unit, order_id: str, event_type: str, data: dict) -> None:
-    """An event of this order, in the outbox of the unit's transaction."""
-    u.emit(event_type, data, aggregate=f"order:{order_id}")
+def emit(u: Unit, order_id: str, event: Event) -> None:
+    """An event of this order (made by a builder of linli.contracts.orders), in the unit's outbox."""
+    u.emit(event, aggregate=f"order:{order_id}")
 
 
 # -- orders: who sees which --------------------------------------------------------------------

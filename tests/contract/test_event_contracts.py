@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
+import re
 
-from linli import events, topology
+import pytest
+from marshmallow import ValidationError
+
+from linli import contracts, events, topology
 from linli.config import ROOT, Settings
+from linli.contracts.common import Builder, Event
+from linli.unit import Unit
 
 SERVICE_DIRS = [ROOT / "services" / name for name in ("catalog", "orders", "delivery")] + [ROOT / "gateway"]  # notify publishes nothing
 # Announced with their consumer before their producer emits them. Once a producer publishes one, take it
@@ -15,25 +20,76 @@ SERVICE_DIRS = [ROOT / "services" / name for name in ("catalog", "orders", "deli
 AWAITING_PUBLISHER: set[str] = set()
 
 
-def _published_types() -> dict[str, set[str]]:
-    """Event-type string literals passed as arguments of a call (outbox.add, store.emit, ...), or paired with their
-    data in a tuple to emit later, in each service."""
-    found: dict[str, set[str]] = {}
+BUILDERS = {module: {name: b for name, b in vars(getattr(contracts, module)).items() if isinstance(b, Builder)}
+            for module in ("catalog", "orders", "delivery", "gateway", "testing")}
+EVENT_TYPE = re.compile(r"^(catalog|orders|delivery|gateway|notify)\.[a-z_]+\.[a-z_]+$")
+
+
+def _service_modules():
     for service_dir in SERVICE_DIRS:
         for path in service_dir.rglob("*.py"):  # rooms live in subfolders too (rules/, handlers/, api/)
-            for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.Call):
-                    values = list(node.args) + [k.value for k in node.keywords]
-                elif isinstance(node, ast.Tuple) and node.elts:  # ("catalog.provider.verified", {...}) emitted later
-                    values = node.elts[:1]
-                else:
-                    continue
-                literals = [a.value for a in values
-                            if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.count(".") == 2
-                            and a.value.split(".")[0] in ("catalog", "orders", "delivery", "gateway", "notify")]
-                for literal in literals:
-                    found.setdefault(literal, set()).add(service_dir.name)
+            yield service_dir.name, path, ast.parse(path.read_text())
+
+
+def _contract_aliases(tree: ast.AST) -> dict[str, str]:
+    """The names a module gives linli's contracts modules: `from linli.contracts import orders as contract`."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "linli.contracts":
+            aliases.update({a.asname or a.name: a.name for a in node.names if a.name in BUILDERS})
+    return aliases
+
+
+def _published_types() -> dict[str, set[str]]:
+    """The event types each service emits: the builders of linli.contracts it calls (`contract.order_paid(...)`,
+    or a builder handed on to be called, like `contract.order_accepted`)."""
+    found: dict[str, set[str]] = {}
+    for service, _path, tree in _service_modules():
+        aliases = _contract_aliases(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+                builder = BUILDERS[aliases[node.value.id]].get(node.attr)
+                assert builder is not None, f"{service} uses {node.value.id}.{node.attr}, which is no builder"
+                found.setdefault(builder.type, set()).add(service)
     return found
+
+
+def test_no_service_spells_an_event_type_where_it_emits():
+    """Events are made by their contract's builder: no emit call is handed a type string, and no service
+    spells a type it publishes anywhere (consumers' handler tables name the types of others)."""
+    problems = []
+    for service, path, tree in _service_modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "emit":
+                problems += [f"{path.relative_to(ROOT)}:{node.lineno} emits a {type(a.value).__name__} literal"
+                             for a in list(node.args) + [k.value for k in node.keywords] if isinstance(a, ast.Constant)]
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and EVENT_TYPE.match(node.value)
+                    and node.value.split(".")[0] == service):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} spells its own event type {node.value!r}")
+    assert problems == [], "use the builders of linli/contracts/<service>.py:\n" + "\n".join(problems)
+
+
+def test_each_builder_is_named_for_its_type_and_makes_events_that_emit_accepts():
+    for module, builders in BUILDERS.items():
+        assert builders, f"linli/contracts/{module}.py has no builders"
+        assert {b.type for b in builders.values()} == set(getattr(contracts, module).EVENTS), \
+            f"{module}: every event type has exactly one builder"
+        for name, builder in builders.items():
+            assert builder.type.split(".", 1)[0] == ("test" if module == "testing" else module)
+            assert name == builder.type.split(".", 1)[1].replace(".", "_"), f"{name} builds {builder.type}"
+            with pytest.raises(ValidationError) as refused:
+                builder()
+            assert builder.type in refused.value.messages, "a refused payload names its event type"
+    event = contracts.testing.thing_happened(n=3)
+    assert event == Event("test.thing.happened", {"n": 3})
+    with pytest.raises(ValidationError):
+        contracts.testing.thing_happened(n="three")
+
+
+def test_emit_takes_only_built_events():
+    unit = Unit(db=None, session=object(), now=None, source="tests")
+    with pytest.raises(TypeError, match="builder"):
+        unit.emit("test.thing.happened", "x")
 
 
 def test_every_published_type_is_registered_and_published_by_its_owner():

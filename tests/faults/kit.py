@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pika
 import requests
+from kombu import Connection
 from pymongo import MongoClient
 
 from devstack.client import ApiFailure, Client, new_key
@@ -62,9 +62,10 @@ class PrivateBroker:
                 raise RuntimeError(f"the private broker stopped while starting; see {self.base / 'out.log'}")
             if port_open("127.0.0.1", self.port):
                 try:
-                    pika.BlockingConnection(pika.URLParameters(self.url)).close()
+                    with Connection(self.url, connect_timeout=5, heartbeat=0) as conn:
+                        conn.connect()
                     return
-                except pika.exceptions.AMQPError:
+                except Exception:  # not answering AMQP yet (kombu's OperationalError, a reset socket)
                     pass
             time.sleep(0.5)
         raise RuntimeError(f"the private broker did not start in {timeout:.0f} s; see {self.base / 'out.log'}")
@@ -364,10 +365,7 @@ def counts(mongo_url: str, namespace: str, order_ids: list[str], listing_id: str
 
 
 def dead_letters(amqp_url: str, namespace: str) -> dict[str, int]:
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
+    with Connection(amqp_url, connect_timeout=5, heartbeat=0) as conn:
         channel = conn.channel()
-        return {c: channel.queue_declare(f"{namespace}.{c}.dead", passive=True).method.message_count
+        return {c: channel.queue_declare(f"{namespace}.{c}.dead", passive=True).message_count
                 for c in ("catalog", "orders", "delivery")}
-    finally:
-        conn.close()

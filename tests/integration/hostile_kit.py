@@ -7,11 +7,11 @@ from functools import lru_cache
 
 import pytest
 
-from devstack.cleanup import remove_namespace
+from devstack.cleanup import remove_databases
 from linli.auth import issue_access_token
 from linli.config import reset_settings
 from linli.keys import ensure_keys
-from tests.conftest import new_namespace
+from tests.conftest import NO_BROKER, new_namespace
 
 LIANXI = {"lng": 121.5588, "lat": 31.1765}
 CANTEEN = {"lng": 121.5520, "lat": 31.1810}
@@ -74,11 +74,11 @@ SERVICES = ("catalog", "orders", "delivery", "gateway")
 
 
 @pytest.fixture(scope="module")
-def world(infra, tmp_path_factory):
+def world(mongo, tmp_path_factory):
     """One namespace and one app of each service for the module (every test here only sends what is refused,
     or changes what no other test looks at), with a community and a verified provider in the catalog."""
     namespace = new_namespace()
-    env = {"LINLI_NAMESPACE": namespace, "MONGO_URL": infra.mongo_url, "AMQP_URL": infra.amqp_url,
+    env = {"LINLI_NAMESPACE": namespace, "MONGO_URL": mongo, "AMQP_URL": NO_BROKER,  # the database alone
            "LINLI_VAR_DIR": str(tmp_path_factory.mktemp("hostile") / "var"), "LINLI_SIGNUP_LIMIT": "1000 per hour"}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
@@ -89,6 +89,6 @@ def world(infra, tmp_path_factory):
         _verified_provider(clients["catalog"])
         yield clients
         reset_settings()
-    remove_namespace(infra.mongo_url, infra.amqp_url, namespace, env)
+    remove_databases(mongo, namespace)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import threading
 
-import pika
+from amqp import Message
 from pymongo.database import Database
 
 from linli import db as dbmod
@@ -59,24 +59,16 @@ class RunningConsumer:
 
 
 def queue_depth(name: str) -> int:
-    conn = topology.connect()
-    try:
-        return conn.channel().queue_declare(name, passive=True).method.message_count
-    finally:
-        conn.close()
+    with topology.connect() as conn:
+        return conn.channel().queue_declare(name, passive=True).message_count
 
 
 def publish_raw(envelope: dict, routing_key: str | None = None) -> None:
-    conn = topology.connect()
-    try:
-        channel = conn.channel()
-        channel.confirm_delivery()
-        channel.basic_publish(settings().exchange, routing_key or envelope["type"], json.dumps(envelope).encode(),
-                              pika.BasicProperties(delivery_mode=2, message_id=envelope["id"],
-                                                   content_type="application/json", type=envelope["type"]),
-                              mandatory=True)
-    finally:
-        conn.close()
+    with topology.connect(confirms=True) as conn:
+        conn.channel().basic_publish(
+            Message(json.dumps(envelope).encode(), delivery_mode=2, message_id=envelope["id"],
+                    content_type="application/json", type=envelope["type"]),
+            exchange=settings().exchange, routing_key=routing_key or envelope["type"], mandatory=True)
 
 
 def declare() -> None:

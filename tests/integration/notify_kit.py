@@ -146,7 +146,8 @@ class NotifyWorld:
             "pickup": {"name": "Hospital canteen", "address": "1000 Hunan Road", "location": CANTEEN},
             "dropoff": {"community_id": community_id, "building": "12", "room": "301", "contact_name": "王阿姨",
                         "phone": "139 1234 5678", "location": HOME},
-            "items": [{"title": title, "quantity": 1}], "pickup_code": "246810", "handover_code": "1357"})
+            "items": [{"title": title, "quantity": 1}], "pickup_code": "246810", "handover_code": "1357",
+            "answer_by": (utcnow() + timedelta(minutes=30)).isoformat()})
         return order_id
 
     def offer(self, task_id: str, order_id: str, volunteer_id: str, mode: str = "broadcast",

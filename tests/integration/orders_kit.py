@@ -10,11 +10,12 @@ from datetime import date, datetime, timedelta
 from linli.auth import Principal, issue_access_token
 from linli.config import settings
 from linli.consumer import apply_once
-from linli.events import make_envelope
+from linli.events import make_envelope, parse_envelope
 from linli.ids import utcnow
 from linli.keys import paystub_platform_private_key
 from linli.unit import Units
 from services.orders import bootstrap, commands, saga, store
+from services.orders.handlers import HANDLERS
 from services.orders.paystub import paystub, wechatpay
 from services.orders.paystub import store as paystub_store
 
@@ -48,9 +49,14 @@ def later(**delta) -> Units:
     return units(utcnow() + timedelta(**delta))
 
 
-def event(event_type: str, data: dict, handler, at: datetime | None = None) -> bool:
-    """Another service's event, as a real envelope through the consumer's apply_once; False if it ran before."""
-    return apply_once(units(at), "orders", make_envelope(event_type, data, event_type.split(".")[0]), handler)
+def event(event_type: str, data: dict, handler=None, at: datetime | None = None) -> bool:
+    """Another service's event, as a real envelope (checked against its contract) through the consumer's
+    apply_once and orders' handlers table, as the worker routes it; False if it ran before. `handler`, when
+    given, is the one the test expects the table to choose."""
+    routed = HANDLERS[event_type]
+    assert handler is None or handler is routed, f"orders' table routes {event_type} to {routed.__name__}"
+    envelope = parse_envelope(json.loads(json.dumps(make_envelope(event_type, data, event_type.split(".")[0]))))
+    return apply_once(units(at), "orders", envelope, routed)
 
 
 def reserved(order_id: str, quantity: int = 1) -> None:

@@ -42,7 +42,7 @@ class As:
 
 
 @pytest.fixture
-def cat(linli_env):
+def cat(mongo_env):
     from services.catalog.app import create_app
 
     app = create_app()

@@ -20,7 +20,7 @@ def _feed(db, event_type: str, data: dict, at=None) -> None:
 
 
 def _completed(cat, order_id: str, provider_id: str, listing_id: str, *, resident="acc_res", volunteer="vol_1",
-               paid_at=None, answer_minutes=10, completed_at=None):
+               paid_at=None, answer_minutes=10, answer_within=timedelta(minutes=30), completed_at=None):
     paid_at = paid_at or utcnow() - timedelta(hours=3)
     _feed(cat.db, "orders.order.paid", {
         "order_id": order_id, "resident_id": resident, "provider_id": provider_id, "listing_id": listing_id,
@@ -28,7 +28,8 @@ def _completed(cat, order_id: str, provider_id: str, listing_id: str, *, residen
         "pickup": {"name": "x", "address": "x", "location": {"lng": 121.5, "lat": 31.1}},
         "dropoff": {"community_id": "lianxi", "building": "1", "room": "1", "phone": "1", "contact_name": "x",
                     "location": {"lng": 121.5, "lat": 31.1}},
-        "items": [{"title": "lunch", "quantity": 1}], "pickup_code": "1", "handover_code": "2"}, at=paid_at)
+        "items": [{"title": "lunch", "quantity": 1}], "pickup_code": "1", "handover_code": "2",
+        "answer_by": iso(paid_at + answer_within)}, at=paid_at)
     _feed(cat.db, "orders.order.accepted", {"order_id": order_id, "provider_id": provider_id},
           at=paid_at + timedelta(minutes=answer_minutes))
     completed = {"order_id": order_id, "resident_id": resident, "provider_id": provider_id, "listing_id": listing_id,

@@ -77,7 +77,8 @@ class Town:
             "pickup": {"name": "Hospital canteen", "address": "1000 Hunan Road", "location": CANTEEN},
             "dropoff": {"community_id": "lianxi", "building": "12", "room": "301", "contact_name": "Wang",
                         "phone": "139 1234 5678", "location": home, **dropoff},
-            "items": [{"title": "Charity lunch", "quantity": 1}], "pickup_code": "246810", "handover_code": "1357"},
+            "items": [{"title": "Charity lunch", "quantity": 1}], "pickup_code": "246810", "handover_code": "1357",
+            "answer_by": (utcnow() + timedelta(minutes=30)).isoformat()},
             handlers.on_order_paid)
         if ready:
             self.ready(order_id)
@@ -97,7 +98,7 @@ class Town:
 
 
 @pytest.fixture
-def town(linli_env) -> Town:
+def town(mongo_env) -> Town:
     return Town()
 
 

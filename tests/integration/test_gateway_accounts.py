@@ -16,7 +16,7 @@ COMMUNITIES = ("lianxi", "pengfei")
 
 
 @pytest.fixture
-def catalog_communities(linli_env, monkeypatch):
+def catalog_communities(mongo_env, monkeypatch):
     """A stand-in for the catalog's public list of communities (all the gateway asks it)."""
     from flask import Flask
     from werkzeug.serving import make_server
@@ -36,7 +36,7 @@ def catalog_communities(linli_env, monkeypatch):
 
 
 @pytest.fixture
-def gateway(linli_env, catalog_communities, monkeypatch):
+def gateway(mongo_env, catalog_communities, monkeypatch):
     monkeypatch.setenv("LINLI_SIGNUP_LIMIT", "100 per hour")
     monkeypatch.setenv("LINLI_CORS_ORIGINS", "https://app.linli.example")
     reset_settings()
@@ -255,7 +255,7 @@ def test_interactive_docs_are_served_without_any_outside_network(gateway):
 
 
 def test_behind_a_trusted_proxy_the_address_throttled_is_the_clients_and_a_forged_one_is_ignored(
-        linli_env, catalog_communities, monkeypatch):
+        mongo_env, catalog_communities, monkeypatch):
     monkeypatch.setenv("LINLI_SIGNUP_LIMIT", "100 per hour")
     monkeypatch.setenv("LINLI_TRUSTED_PROXIES", "1")
     reset_settings()

@@ -37,7 +37,7 @@ TRAVERSALS = [
 
 
 @pytest.fixture
-def door(linli_env, monkeypatch):
+def door(mongo_env, monkeypatch):
     """The gateway in front of one stand-in service that answers every path with what it was asked."""
     seen: list[str] = []
     upstream = Flask("upstream")

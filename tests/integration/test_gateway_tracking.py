@@ -10,7 +10,7 @@ from linli.config import reset_settings
 from tests.integration import orders_kit as kit
 
 
-def test_with_delivery_down_the_resident_still_sees_the_order_marked_partial(linli_env, monkeypatch):
+def test_with_delivery_down_the_resident_still_sees_the_order_marked_partial(mongo_env, monkeypatch):
     from services.orders.app import create_app as orders_app
 
     orders_port = free_port()

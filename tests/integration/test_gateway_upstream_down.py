@@ -3,7 +3,7 @@ from devstack.net import free_port
 from linli.config import reset_settings
 
 
-def test_a_service_that_is_down_gives_a_readable_503(linli_env, monkeypatch):
+def test_a_service_that_is_down_gives_a_readable_503(mongo_env, monkeypatch):
     monkeypatch.setenv("LINLI_CATALOG_URL", f"http://127.0.0.1:{free_port()}")
     reset_settings()
     from gateway.app import create_app

@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 
 from linli import deadletters, topology
-from linli.config import ROOT, reset_settings, settings
+from linli.config import ROOT, settings
 from linli.events import make_envelope
+from linli.ids import utcnow
 from linli.outbox import COLLECTION
 from linli.relay import Relay
 from tests.conftest import eventually
@@ -96,14 +98,14 @@ def test_a_failing_handler_is_retried_then_dead_lettered_and_replay_delivers_it(
 
 
 def test_relay_killed_between_publishing_and_marking_sent_loses_and_doubles_nothing(probe, monkeypatch):
-    monkeypatch.setenv("LINLI_RELAY_LEASE_SECONDS", "0.5")
-    reset_settings()
     envelope = m.write_with_event(probe, 11)
+    lease = timedelta(seconds=settings().relay_lease_seconds)
+    now = [utcnow()]  # both relays' clock: the test moves it past the lease instead of sleeping through it
 
     class Crash(BaseException):
         pass
 
-    dying = Relay(m.PROBE, db=probe, owner="dying")
+    dying = Relay(m.PROBE, db=probe, owner="dying", clock=lambda: now[0])
     monkeypatch.setattr(dying, "_mark_sent", lambda ids: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         dying.run_once()
@@ -111,15 +113,39 @@ def test_relay_killed_between_publishing_and_marking_sent_loses_and_doubles_noth
     entry = probe[COLLECTION].find_one({"_id": envelope["id"]})
     assert entry["status"] == "pending" and entry["lease_owner"] == "dying"
 
-    successor = Relay(m.PROBE, db=probe, owner="successor")
+    successor = Relay(m.PROBE, db=probe, owner="successor", clock=lambda: now[0])
+    now[0] += lease - timedelta(milliseconds=1)
     assert successor.run_once() == 0, "the lease still holds: nobody else publishes it yet"
-    time.sleep(0.6)
+    now[0] += timedelta(milliseconds=2)
     assert successor.run_once() == 1
     assert probe[COLLECTION].find_one({"_id": envelope["id"]})["status"] == "sent"
     assert m.queue_depth(settings().queue_name(m.PROBE)) == 2  # at least once: the copy is there...
     with m.RunningConsumer(probe) as runner:
         eventually(lambda: runner.processed == 2, what="both copies to be consumed")
     assert m.effect(probe) == {"_id": "counter", "total": 11, "applied": 1}  # ...and changes nothing twice
+
+
+def test_an_event_the_broker_returns_stays_pending_and_goes_once_it_can_be_routed(probe):
+    """The relay publishes with `mandatory` and confirms (kombu on py-amqp): a message nothing takes, not even
+    the alternate exchange, comes back, and the entry waits instead of being marked sent."""
+    envelope = m.write_with_event(probe, 4)
+    now = [utcnow()]
+    relay = Relay(m.PROBE, db=probe, clock=lambda: now[0])
+    relay.publisher._open()  # declares the topology; then the probe's queue and the alternate exchange go
+    with topology.connect() as conn:
+        channel = conn.channel()
+        channel.queue_delete(settings().queue_name(m.PROBE))
+        channel.exchange_delete(f"{settings().namespace}.unrouted")
+    assert relay.run_once() == 0
+    entry = probe[COLLECTION].find_one({"_id": envelope["id"]})
+    assert entry["status"] == "pending" and "Unroutable" in entry["last_error"] and entry["not_before"] > now[0]
+    assert relay.run_once() == 0, "it waits out its back-off"
+
+    m.declare()
+    now[0] = entry["not_before"] + timedelta(milliseconds=1)
+    assert relay.run_once() == 1
+    assert probe[COLLECTION].find_one({"_id": envelope["id"]})["status"] == "sent"
+    assert m.queue_depth(settings().queue_name(m.PROBE)) == 1
 
 
 def test_two_relays_never_publish_one_entry_twice_and_keep_order_per_aggregate(probe):

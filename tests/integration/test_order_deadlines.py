@@ -74,7 +74,7 @@ def test_the_watcher_knows_every_kind_the_rules_set_and_escalates_exactly_the_co
 
 
 @pytest.mark.parametrize("kind", deadlines.KINDS)
-def test_every_deadline_kind_fires_once_through_the_watcher_with_its_effect_and_event(linli_env, kind):
+def test_every_deadline_kind_fires_once_through_the_watcher_with_its_effect_and_event(mongo_env, kind):
     order, due_in = _given(kind)
     assert order["deadline"]["kind"] == kind
     db = store.database()
@@ -106,7 +106,7 @@ def test_every_deadline_kind_fires_once_through_the_watcher_with_its_effect_and_
     assert after["deadline"] is None or after["deadline"]["kind"] != kind
 
 
-def test_a_late_remade_meal_alerts_the_coordinator_once_and_the_kitchen_can_still_mark_it_ready(linli_env):
+def test_a_late_remade_meal_alerts_the_coordinator_once_and_the_kitchen_can_still_mark_it_ready(mongo_env):
     order = _remade()
     assert saga.fire_due_deadlines(kit.later(minutes=46)) == [(order["_id"], "remake_by")]
     for _ in range(3):  # the round every second after it: nothing more to fire, nothing raised
@@ -115,7 +115,7 @@ def test_a_late_remade_meal_alerts_the_coordinator_once_and_the_kitchen_can_stil
     assert _as(kit.PROVIDER, commands.ready, order["_id"])["status"] == "ready"
 
 
-def test_one_order_that_cannot_be_fired_does_not_stop_the_round_and_is_tried_again_later(linli_env, caplog):
+def test_one_order_that_cannot_be_fired_does_not_stop_the_round_and_is_tried_again_later(mongo_env, caplog):
     broken, good = kit.placed_and_reserved(), kit.placed_and_reserved()
     db = store.database()
     db.orders.update_one({"_id": broken["_id"]}, {"$set": {"deadline.kind": "teleport_by"}})  # deliberately broken

@@ -2,7 +2,7 @@
 their notifications, every compensation, deadlines with an injected clock, refunds, the ledger."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -16,7 +16,7 @@ from tests.integration import orders_kit as kit
 
 
 @pytest.fixture
-def client(linli_env):
+def client(mongo_env):
     return create_app().test_client()
 
 
@@ -70,6 +70,11 @@ def test_rejected_notifications_change_nothing_and_a_replay_is_refused_every_tim
     assert client.post("/api/v1/payments/notify", data=good, headers=kit.signed(good)).status_code == 200
     db = store.database()
     assert _state(order["_id"])["status"] == "paid" and len(kit.events(db, "orders.order.paid")) == 1
+    # the provider's answer deadline is orders' to set, and the paid event says it (catalog's scorecard reads it)
+    [paid] = kit.events(db, "orders.order.paid")
+    deadline = _state(order["_id"])["deadline"]
+    assert deadline["kind"] == "provider_answer"
+    assert datetime.fromisoformat(paid["answer_by"]) == deadline["due_at"].replace(tzinfo=timezone.utc)
 
 
 def test_given_a_paid_order_when_the_provider_declines_then_it_is_cancelled_released_and_refunded(client):
@@ -484,3 +489,20 @@ def test_every_event_orders_emits_is_produced_here_and_matches_its_contract(clie
     for event_type, payloads in emitted.items():
         for data in payloads:
             assert EVENTS[event_type]().validate(data) == {}, (event_type, data)
+
+
+def test_the_stub_provider_keeps_the_clock_and_settings_orders_bootstrap_gives_it(mongo_env, monkeypatch):
+    monkeypatch.setenv("LINLI_PUBLIC_URL", "https://linli.example")
+    from linli.config import reset_settings
+    from services.orders import bootstrap
+    reset_settings()
+    monkeypatch.setattr(paystub, "_setup", paystub._setup)  # the next test's bootstrap sets it up again anyway
+    stopped = datetime(2026, 11, 23, 3, 4, 5, tzinfo=timezone.utc)
+    orders = bootstrap.build(clock=lambda: stopped)
+    created = orders.provider.create("ord_clock-p1", 300, "Charity lunch", orders.notify_url)
+    assert created["cashier_url"] == f"https://linli.example/api/v1/payments/stub/{created['provider_ref']}"
+    payment = paystub_store.database().payments.find_one({"out_trade_no": "ord_clock-p1"})
+    assert payment["created_at"] == stopped and payment["state"] == "NOTPAY"
+    paystub.settle(created["provider_ref"], paid=True)
+    [note] = paystub_store.database().notifications.find({})
+    assert note["next_at"] == stopped  # scheduled on the stub's clock, not the wall clock's

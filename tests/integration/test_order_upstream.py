@@ -48,7 +48,7 @@ class FakeUpstream:
 
 
 @pytest.fixture
-def upstream(linli_env):
+def upstream(mongo_env):
     fake = FakeUpstream()
     yield fake
     fake.server.shutdown()

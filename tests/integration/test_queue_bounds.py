@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from pika.exceptions import ChannelClosedByBroker
+from amqp.exceptions import PreconditionFailed
 
 from linli import topology
 from linli.config import settings
@@ -13,16 +13,13 @@ from linli.config import settings
 
 def _declared_with(name: str, arguments: dict) -> bool:
     """True when the broker holds `name` with exactly these arguments (it refuses a redeclaration that differs)."""
-    conn = topology.connect()
-    try:
-        conn.channel().queue_declare(name, durable=True, arguments=arguments)
-        return True
-    except ChannelClosedByBroker as error:
-        assert error.reply_code == 406
-        return False
-    finally:
-        if conn.is_open:
-            conn.close()
+    with topology.connect() as conn:
+        try:
+            topology.declare_queue(conn.channel(), name, arguments)
+            return True
+        except PreconditionFailed as error:
+            assert error.reply_code == 406
+            return False
 
 
 def test_unrouted_and_dead_letter_queues_are_bounded_in_size_and_age(linli_env):
@@ -36,11 +33,8 @@ def test_unrouted_and_dead_letter_queues_are_bounded_in_size_and_age(linli_env):
 
 def test_a_dead_letter_queue_an_older_version_left_unbounded_still_works_and_is_reported(linli_env, caplog):
     dead = topology.consumer_queues("delivery").dead
-    conn = topology.connect()
-    try:
-        conn.channel().queue_declare(dead, durable=True)  # as the previous version declared it
-    finally:
-        conn.close()
+    with topology.connect() as conn:
+        topology.declare_queue(conn.channel(), dead)  # as the previous version declared it
     with caplog.at_level(logging.WARNING, logger="linli.topology"):
         topology.ensure()
     assert any(dead in r.getMessage() and "policy" in r.getMessage() for r in caplog.records)

@@ -25,7 +25,7 @@ def _placed(order_id: str, day: str, quantity: int = 1) -> dict:
         "quantity": quantity, "slot_date": day, "slot": "lunch", "amount_fen": 1500}, "orders")
 
 
-def test_concurrent_orders_never_take_more_than_the_capacity(linli_env):
+def test_concurrent_orders_never_take_more_than_the_capacity(mongo_env):
     db = store.database()
     day = _seed(db, capacity=10)
     events = [_placed(f"ord_{i}", day) for i in range(30)]
@@ -44,7 +44,7 @@ def test_concurrent_orders_never_take_more_than_the_capacity(linli_env):
     assert db.slot_stock.find_one()["remaining"] == 0
 
 
-def test_the_same_order_twice_reserves_once_and_cancelling_gives_the_portion_back(linli_env):
+def test_the_same_order_twice_reserves_once_and_cancelling_gives_the_portion_back(mongo_env):
     db = store.database()
     day = _seed(db, capacity=3)
     placed = _placed("ord_1", day, quantity=2)
@@ -63,7 +63,7 @@ def test_the_same_order_twice_reserves_once_and_cancelling_gives_the_portion_bac
     assert db.outbox.count_documents({"type": "catalog.reservation.released"}) == 1
 
 
-def test_a_cancellation_overtaking_its_order_leaves_no_portion_held(linli_env):
+def test_a_cancellation_overtaking_its_order_leaves_no_portion_held(mongo_env):
     db = store.database()
     day = _seed(db, capacity=3)
     cancelled = make_envelope("orders.order.cancelled", {"order_id": "ord_9", "reason": "changed my mind",

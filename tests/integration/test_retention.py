@@ -6,7 +6,7 @@ from linli import outbox
 from services.orders import store
 
 
-def test_sent_events_and_handled_ids_expire_but_unsent_events_never_do(linli_env):
+def test_sent_events_and_handled_ids_expire_but_unsent_events_never_do(mongo_env):
     db = store.database()
     store.prepare(db)
     expiring = {tuple(k for k, _ in spec["key"]): spec.get("expireAfterSeconds")

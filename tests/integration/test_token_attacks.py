@@ -61,7 +61,7 @@ def attacks() -> dict[str, str]:
 
 
 @pytest.fixture
-def orders_app(linli_env):
+def orders_app(mongo_env):
     from services.orders.app import create_app
 
     return create_app().test_client()

@@ -34,17 +34,23 @@ def test_a_scorecard_counts_good_neutral_and_bad_and_how_fast_the_provider_answe
     stars = [(5, 1), (4, 2), (3, 3), (1, 35), (2, 39)]  # (stars, days ago)
     given = [{"stars": s, "created_at": now - timedelta(days=d)} for s, d in stars]
     paid = DONE
+    meal_by, repair_by = paid + timedelta(minutes=30), paid + timedelta(hours=48)  # as orders.order.paid says
     orders = [
-        {"category": "charity_meals", "paid_at": paid, "answered_at": paid + timedelta(minutes=20), "completed_at": now},
-        {"category": "charity_meals", "paid_at": paid, "answered_at": paid + timedelta(minutes=40)},
-        {"category": "home_repair", "paid_at": paid, "answered_at": paid + timedelta(hours=47), "completed_at": now},
-        {"category": "home_repair", "paid_at": paid},  # not answered yet: not in the answer figures
+        {"answer_by": meal_by, "paid_at": paid, "answered_at": paid + timedelta(minutes=20), "completed_at": now},
+        {"answer_by": meal_by, "paid_at": paid, "answered_at": paid + timedelta(minutes=40)},
+        {"answer_by": repair_by, "paid_at": paid, "answered_at": paid + timedelta(hours=47), "completed_at": now},
+        {"answer_by": repair_by, "paid_at": paid},  # not answered yet: not in the answer figures
     ]
     card = reviews.scorecard(given, orders, now)
     assert (card["count"], card["average"], card["good"], card["neutral"], card["bad"]) == (5, 3.0, 2, 1, 2)
     assert card["last_30_days"] == {"count": 3, "average": 4.0, "good": 2, "neutral": 1, "bad": 0}
     assert card["completed_orders"] == 2 and card["answered_orders"] == 3
     assert card["answered_in_time_share"] == 0.667 and card["median_answer_minutes"] == 40.0
+    # an answer exactly at the deadline is in time; one noted before orders said its deadline is not judged
+    edge = [{"answer_by": meal_by, "paid_at": paid, "answered_at": meal_by},
+            {"paid_at": paid, "answered_at": paid + timedelta(hours=9)}]
+    judged = reviews.scorecard([], edge, now)
+    assert (judged["answered_orders"], judged["answered_in_time_share"]) == (2, 1.0)
     empty = reviews.scorecard([], [], now)
     assert (empty["average"], empty["answered_in_time_share"], empty["median_answer_minutes"]) == (None, None, None)
     assert reviews.score(given) == {"average": 3.0, "count": 5}

@@ -97,10 +97,10 @@ def test_listing_status_moves_and_the_event_each_edit_makes():
     listings.check_status_move("paused", "published")
     assert field_of(listings.check_status_move, "withdrawn", "published") == "status"
     assert field_of(listings.check_status_move, "draft", "paused") == "status"
-    assert listings.event_for(None, {"status": "published"}) == "catalog.listing.published"
-    assert listings.event_for({"status": "published"}, {"status": "published"}) == "catalog.listing.updated"
-    assert listings.event_for({"status": "paused"}, {"status": "published"}) == "catalog.listing.published"
-    assert listings.event_for({"status": "paused"}, {"status": "withdrawn"}) == "catalog.listing.withdrawn"
+    assert listings.event_for(None, {"status": "published"}) == "published"
+    assert listings.event_for({"status": "published"}, {"status": "published"}) == "updated"
+    assert listings.event_for({"status": "paused"}, {"status": "published"}) == "published"
+    assert listings.event_for({"status": "paused"}, {"status": "withdrawn"}) == "withdrawn"
 
 
 def test_providers_are_verified_suspended_and_reinstated():

@@ -168,12 +168,12 @@ def insider(listing: dict, provider: dict, who) -> bool:
 
 
 def event_for(before: dict | None, after: dict) -> str:
-    """Which event an edit is: publishing, withdrawing, or any other change."""
+    """Which event an edit is: publishing, withdrawing, or any other change ("published", "withdrawn", "updated")."""
     if after["status"] == "withdrawn":
-        return "catalog.listing.withdrawn"
+        return "withdrawn"
     if after["status"] == "published" and (before is None or before["status"] != "published"):
-        return "catalog.listing.published"
-    return "catalog.listing.updated"
+        return "published"
+    return "updated"
 
 
 def event_data(listing: dict) -> dict:

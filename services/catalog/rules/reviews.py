@@ -16,10 +16,6 @@ from linli.domain_errors import RuleBroken
 DIRECTIONS = ("resident_to_provider", "resident_to_volunteer", "provider_to_resident")
 REVEAL_AFTER = timedelta(days=7)
 RECENT = timedelta(days=30)
-# The answer promised to residents (社区通: every request answered within 48 hours); a meal cannot
-# wait that long, so a kitchen answers within 30 minutes. The same figures orders escalates on.
-ANSWER_DEADLINES = {"charity_meals": timedelta(minutes=30)}
-DEFAULT_ANSWER_DEADLINE = timedelta(hours=48)
 
 
 @dataclass(frozen=True)
@@ -69,22 +65,20 @@ def score(reviews: list[dict]) -> dict:
     return {"average": s["average"], "count": s["count"]}
 
 
-def answer_deadline(category: str | None) -> timedelta:
-    return ANSWER_DEADLINES.get(category or "", DEFAULT_ANSWER_DEADLINE)
-
-
 def scorecard(visible_reviews: list[dict], orders: list[dict], now: datetime) -> dict:
     """A provider's public record: stars overall and over the last 30 days, completed orders, and how
-    quickly it answers paid orders (answered_at - paid_at, against its category's deadline)."""
+    quickly it answers paid orders (answered_at - paid_at, and whether by the deadline orders set, `answer_by`;
+    an order noted before orders said its deadline is not judged in time or late)."""
     recent = [r for r in visible_reviews if r["created_at"] >= now - RECENT]
     answered = [o for o in orders if o.get("paid_at") and o.get("answered_at")]
     waits = [(o["answered_at"] - o["paid_at"]) for o in answered]
-    in_time = [w for o, w in zip(answered, waits) if w <= answer_deadline(o.get("category"))]
+    judged = [o for o in answered if o.get("answer_by")]
+    in_time = [o for o in judged if o["answered_at"] <= o["answer_by"]]
     return {
         **_stars(visible_reviews),
         "last_30_days": _stars(recent),
         "completed_orders": sum(1 for o in orders if o.get("completed_at")),
         "answered_orders": len(answered),
-        "answered_in_time_share": round(len(in_time) / len(answered), 3) if answered else None,
+        "answered_in_time_share": round(len(in_time) / len(judged), 3) if judged else None,
         "median_answer_minutes": round(median(w.total_seconds() for w in waits) / 60, 1) if waits else None,
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from linli import logs
+from linli.contracts import delivery as contract
 from linli.ids import iso, new_id
 from linli.unit import Unit, Units
 
@@ -113,9 +114,8 @@ def carry_out(u: Unit, step: Step, offer_timeout: timedelta = ladder.OFFER_TIMEO
         [task] = step.tasks
         if not store.escalate(u, task, step.why):
             return False
-        u.emit("delivery.task.escalated",
-               {"task_id": task["_id"], "order_id": task["order_id"], "reason": step.why,
-                "community_id": task["dropoff"]["community_id"], "slot_end": iso(task["slot_end"])},
+        u.emit(contract.task_escalated(task_id=task["_id"], order_id=task["order_id"], reason=step.why,
+                                       community_id=task["dropoff"]["community_id"], slot_end=iso(task["slot_end"])),
                f"task:{task['_id']}")
         return True
     round_id, expires_at = new_id("rnd"), now + offer_timeout
@@ -135,10 +135,10 @@ def carry_out(u: Unit, step: Step, offer_timeout: timedelta = ladder.OFFER_TIMEO
     store.insert_offers(u, offers)
     for task in step.tasks:
         for offer in offers:
-            u.emit("delivery.task.offered", {
-                "task_id": task["_id"], "order_id": task["order_id"], "offer_id": offer["_id"], "mode": step.rung,
-                "volunteer_id": offer["volunteer_id"], "account_id": offer["account_id"],
-                "expires_at": iso(expires_at), "distance_m": offer["distance_m"], "batch_size": len(task_ids)}, f"task:{task['_id']}")
+            u.emit(contract.task_offered(
+                task_id=task["_id"], order_id=task["order_id"], offer_id=offer["_id"], mode=step.rung,
+                volunteer_id=offer["volunteer_id"], account_id=offer["account_id"], expires_at=iso(expires_at), distance_m=offer["distance_m"],
+                batch_size=len(task_ids)), f"task:{task['_id']}")
     return True
 
 
@@ -146,10 +146,11 @@ def withdraw(u: Unit, task_ids: list[str], reason: str, except_id: str | None = 
     """Withdraws the open offers of `task_ids` and tells each volunteer who held one (delivery.offer.withdrawn):
     `taken` when another volunteer accepted or a coordinator assigned it, `cancelled` when the order was."""
     for offer in store.withdraw_offers(u, task_ids, except_id=except_id):
-        u.emit("delivery.offer.withdrawn", {
-            "offer_id": offer["_id"], "task_id": offer["task_id"], "order_id": offer["order_id"],
-            "volunteer_id": offer["volunteer_id"], "account_id": offer.get("account_id") or store.volunteer(u, offer["volunteer_id"])["account_id"],
-            "reason": reason},
+        u.emit(contract.offer_withdrawn(
+            offer_id=offer["_id"], task_id=offer["task_id"], order_id=offer["order_id"],
+            volunteer_id=offer["volunteer_id"],
+            account_id=offer.get("account_id") or store.volunteer(u, offer["volunteer_id"])["account_id"],
+            reason=reason),
             f"task:{offer['task_id']}")
 
 

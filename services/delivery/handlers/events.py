@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from linli.contracts import delivery as contract
 from linli.ids import new_id
 from linli.unit import Unit
 
@@ -32,7 +33,7 @@ def on_order_paid(u: Unit, event: dict, offer_timeout: timedelta = ladder.OFFER_
         "passed_over": [], "created_at": u.now,
     }
     store.insert_task(u, task)
-    u.emit("delivery.task.created", {"task_id": task["_id"], "order_id": task["order_id"]}, f"task:{task['_id']}")
+    u.emit(contract.task_created(task_id=task["_id"], order_id=task["order_id"]), f"task:{task['_id']}")
 
 
 def on_order_ready(u: Unit, event: dict, offer_timeout: timedelta = ladder.OFFER_TIMEOUT) -> None:

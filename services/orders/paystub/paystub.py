@@ -14,16 +14,17 @@ import hashlib
 import html
 import json
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
 
 import requests
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, request
 from linli import logs
-from linli.config import settings
 from linli.errors import ApiError, not_found
-from linli.ids import iso, new_id, utcnow
+from linli.ids import iso, new_id
 from linli.keys import payment_apiv3_key, paystub_platform_private_key, paystub_platform_public_pem
 
 from . import store, wechatpay
@@ -36,6 +37,34 @@ FAULTS = ("no_notification", "duplicate", "delay")
 
 cashier = Blueprint("paystub", __name__, url_prefix="/api/v1/payments/stub")
 _http = requests.Session()
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the stub needs from its host, given by orders' bootstrap (`configure`): its clock, where its cashier
+    pages are reached, whether it pays at once (LINLI_PAYMENT_AUTO) and how much its retry schedule is compressed."""
+    clock: Callable[[], datetime]
+    public_url: str
+    auto_pay: bool = False
+    time_scale: float = 1.0
+
+
+_setup: Setup | None = None
+
+
+def configure(setup: Setup) -> None:
+    global _setup
+    _setup = setup
+
+
+def _host() -> Setup:
+    if _setup is None:
+        raise RuntimeError("the stub payment provider is set up by orders' bootstrap (paystub.configure)")
+    return _setup
+
+
+def _now() -> datetime:
+    return _host().clock()
 
 
 def platform_serial() -> str:
@@ -56,13 +85,13 @@ def create_payment(mchid: str, out_trade_no: str, amount_fen: int, description: 
     """'JSAPI/Native order': returns the provider's reference and the cashier page. Idempotent per out_trade_no."""
     doc = {"_id": new_id("wx"), "out_trade_no": out_trade_no, "mchid": mchid, "amount_fen": amount_fen,
            "description": description, "notify_url": notify_url, "state": "NOTPAY",
-           "faults": _check_faults(list(faults or [])), "created_at": utcnow()}
+           "faults": _check_faults(list(faults or [])), "created_at": _now()}
     if store.add_payment(doc):
-        if settings().payment_auto:
+        if _host().auto_pay:
             settle(doc["_id"], paid=True)
     else:
         doc = store.payment_by_trade_no(out_trade_no)
-    return {"provider_ref": doc["_id"], "cashier_url": f"{settings().public_url}/api/v1/payments/stub/{doc['_id']}"}
+    return {"provider_ref": doc["_id"], "cashier_url": f"{_host().public_url}/api/v1/payments/stub/{doc['_id']}"}
 
 
 def query(out_trade_no: str) -> dict | None:
@@ -76,7 +105,7 @@ def query(out_trade_no: str) -> dict | None:
 
 def close(out_trade_no: str) -> str:
     """'Close order': an unpaid payment can no longer be paid. Returns the state after."""
-    store.close_unpaid(out_trade_no, utcnow())
+    store.close_unpaid(out_trade_no, _now())
     doc = store.payment_by_trade_no(out_trade_no)
     return doc["state"] if doc else "NOTFOUND"
 
@@ -91,16 +120,16 @@ def refund(out_refund_no: str, out_trade_no: str, refund_fen: int, reason: str, 
         raise ApiError(409, "refund_too_large", "The refunds would exceed what was paid.")
     doc = {"_id": new_id("rf"), "out_refund_no": out_refund_no, "out_trade_no": out_trade_no,
            "transaction_id": payment["_id"], "refund_fen": refund_fen, "reason": reason, "state": "PROCESSING",
-           "notify_url": notify_url, "created_at": utcnow()}
+           "notify_url": notify_url, "created_at": _now()}
     earlier = store.add_refund(doc)
     if earlier is not None:
         return earlier
     store.mark_refunded(payment["_id"])
-    store.refund_succeeded(doc["_id"], utcnow())
+    store.refund_succeeded(doc["_id"], _now())
     _schedule(payment, "REFUND.SUCCESS", "refund", {
         "mchid": payment["mchid"], "out_trade_no": out_trade_no, "transaction_id": payment["_id"],
         "out_refund_no": out_refund_no, "refund_id": doc["_id"], "refund_status": "SUCCESS",
-        "success_time": iso(utcnow()),
+        "success_time": iso(_now()),
         "amount": {"total": payment["amount_fen"], "refund": refund_fen, "currency": "CNY"}},
         notify_url=notify_url)
     return doc
@@ -109,7 +138,7 @@ def refund(out_refund_no: str, out_trade_no: str, refund_fen: int, reason: str, 
 def settle(ref: str, paid: bool) -> dict:
     """The payer's choice on the cashier page; schedules the notification."""
     state = "SUCCESS" if paid else "PAYERROR"
-    if not store.settle_unpaid(ref, state, utcnow()):
+    if not store.settle_unpaid(ref, state, _now()):
         payment = store.payment(ref)
         if payment is None:
             raise not_found("The payment")
@@ -117,7 +146,7 @@ def settle(ref: str, paid: bool) -> dict:
     payment = store.payment(ref)
     _schedule(payment, "TRANSACTION.SUCCESS" if paid else "TRANSACTION.FAIL", "transaction", {
         "mchid": payment["mchid"], "out_trade_no": payment["out_trade_no"], "transaction_id": ref,
-        "trade_state": state, "success_time": iso(utcnow()) if paid else None,
+        "trade_state": state, "success_time": iso(_now()) if paid else None,
         "amount": {"total": payment["amount_fen"], "payer_total": payment["amount_fen"], "currency": "CNY"}})
     return payment
 
@@ -127,25 +156,25 @@ def _schedule(payment: dict, event_type: str, original_type: str, resource: dict
     if "no_notification" in faults:
         return
     delay = next((float(f.split(":")[1]) for f in faults if f.startswith("delay:")), 0.0)
-    body = {"id": new_id("ntf"), "create_time": iso(utcnow()), "resource_type": "encrypt-resource",
+    body = {"id": new_id("ntf"), "create_time": iso(_now()), "resource_type": "encrypt-resource",
             "event_type": event_type, "summary": event_type.lower().replace(".", " "),
             "resource": wechatpay.encrypt_resource(payment_apiv3_key(), resource, original_type)}
     copies = 2 if "duplicate" in faults else 1
     for copy in range(copies):
         store.add_notification({
             "_id": f"{body['id']}#{copy}", "url": notify_url or payment["notify_url"], "body": json.dumps(body),
-            "attempts": 0, "next_at": utcnow() + timedelta(seconds=delay), "delivered": False})
+            "attempts": 0, "next_at": _now() + timedelta(seconds=delay), "delivered": False})
 
 
 def deliver_due_notifications(limit: int = 50) -> int:
     """Posts due notifications; a 2xx answer with code SUCCESS acknowledges one. Returns how many were delivered."""
-    scale = settings().time_scale
+    scale = _host().time_scale
     delivered = 0
     key = paystub_platform_private_key()
     serial = platform_serial()
-    for note in store.due_notifications(utcnow(), limit):
+    for note in store.due_notifications(_now(), limit):
         body = note["body"].encode()
-        headers = {"Content-Type": "application/json", **wechatpay.sign(key, serial, body, int(utcnow().timestamp()))}
+        headers = {"Content-Type": "application/json", **wechatpay.sign(key, serial, body, int(_now().timestamp()))}
         ok = False
         try:
             response = _http.post(note["url"], data=body, headers=headers, timeout=10)
@@ -154,13 +183,13 @@ def deliver_due_notifications(limit: int = 50) -> int:
             logs.log(log, logging.WARNING, "notification not delivered", notification=note["_id"], error=repr(error))
         attempts = note["attempts"] + 1
         if ok:
-            store.update_notification(note["_id"], {"delivered": True, "attempts": attempts, "delivered_at": utcnow()})
+            store.update_notification(note["_id"], {"delivered": True, "attempts": attempts, "delivered_at": _now()})
             delivered += 1
         elif attempts > len(RETRY_SCHEDULE):
             store.update_notification(note["_id"], {"gave_up": True, "attempts": attempts, "next_at": None})
         else:
             wait = timedelta(seconds=RETRY_SCHEDULE[attempts - 1] * scale)
-            store.update_notification(note["_id"], {"attempts": attempts, "next_at": utcnow() + wait})
+            store.update_notification(note["_id"], {"attempts": attempts, "next_at": _now() + wait})
     return delivered
 
 
