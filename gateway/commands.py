@@ -10,6 +10,7 @@ from limits import parse
 
 from linli.auth import Principal, Relative, issue_access_token
 from linli.contracts import gateway as contract
+from linli.contracts.common import Builder
 from linli.domain_errors import Conflict, NotFound, RuleBroken
 from linli.ids import new_id, new_uuid
 from linli.unit import Unit, Units
@@ -27,7 +28,7 @@ class RefreshRefused(Exception):
 
 # -- what notify is told (the outbox, in the same transaction as the change) ----------------------
 
-def _tell(u: Unit, build: contract.Builder, account: dict) -> dict:
+def _tell(u: Unit, build: Builder, account: dict) -> dict:
     """Emits the account's whole current picture for notify's read model (gateway.account.registered/updated)."""
     u.emit(build(**rules.notify_picture(account, store.family_of(u, account["_id"]))), f"account:{account['_id']}")
     return account
