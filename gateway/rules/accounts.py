@@ -99,3 +99,14 @@ def communities_named(profile_changes: dict) -> list[tuple[str, str]]:
 
 def no_such_community(field: str) -> RuleBroken:
     return RuleBroken(field, "Linli does not serve this community; choose one of GET /api/v1/catalog/communities")
+
+
+def homes_of(profile: dict | None) -> tuple[tuple[str, str, str], ...]:
+    """Where an elder lives, for the family's token: each saved address (community, building, room), or only
+    the profile's community when no address is saved; an order at the elder's subsidised price goes there."""
+    profile = profile or {}
+    homes = tuple((a["community_id"], a.get("building", ""), a.get("room", "")) for a in profile.get("addresses", ())
+                  if a.get("community_id"))
+    if not homes and profile.get("community_id"):
+        homes = ((profile["community_id"], "", ""),)
+    return homes

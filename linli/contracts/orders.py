@@ -53,12 +53,30 @@ class Item(Data):
     quantity = fields.Integer(required=True)
 
 
+class Area(Data):
+    """Where an order goes, without the person: the community alone."""
+    community_id = fields.String(required=True)
+
+
 class OrderPaid(OrderRef):
+    """Heard by catalog, notify and anyone else: no address, phone, contact or code (those go to delivery alone,
+    in orders.delivery.requested; docs/DESIGN.md, "Personal data in events")."""
     resident_id = fields.String(required=True)
     provider_id = fields.String(required=True)
     listing_id = fields.String(required=True)
     fulfilment = fields.String(required=True, validate=validate.OneOf(["delivered", "on_site", "remote"]))
     amount_fen = fields.Integer(required=True)
+    slot_start = fields.String(required=True)
+    slot_end = fields.String(required=True)
+    dropoff = fields.Nested(Area, required=True)
+    items = fields.List(fields.Nested(Item), required=True)
+
+
+class DeliveryRequested(OrderRef):
+    """A paid meal to carry: what delivery alone needs to carry it (the resident's door, phone and emergency
+    contact, the kitchen, both codes). Only delivery listens to it."""
+    resident_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
     slot_start = fields.String(required=True)
     slot_end = fields.String(required=True)
     pickup = fields.Nested(Place, required=True)
@@ -128,6 +146,7 @@ EVENTS = {
     "orders.order.placed": OrderPlaced,
     "orders.order.cancelled": OrderCancelled,
     "orders.order.paid": OrderPaid,
+    "orders.delivery.requested": DeliveryRequested,
     "orders.order.accepted": OrderAccepted,
     "orders.order.ready": OrderReady,
     "orders.order.completed": OrderCompleted,

@@ -13,7 +13,7 @@ from linli.unit import Unit, Units
 
 from . import money, saga, store
 from .adapters.payments import PaymentProvider
-from .rules import holds, moves, placing
+from .rules import holds, moves, placing, pricing
 
 
 def visible_order(u: Unit, who: Principal, order_id: str) -> dict:
@@ -47,6 +47,9 @@ def place(u: Unit, who: Principal, body: dict, listing: dict, on_behalf: Relativ
             raise RuleBroken("for_resident_id", "you have no approved family link to this resident")
         ordered_by = {"role": who.role, "id": who.id, "name": who.name}
         resident = Principal(id=elder.id, role="resident", name=elder.name, tags=elder.tags)
+        if on_behalf is None:  # a family member; a coordinator orders only within the communities it watches
+            pricing.check_subsidy_goes_home(pricing.choose_tier(listing.get("tiers", []), elder.tags),
+                                            listing["price_fen"], body["address"], elder.homes, elder.name)
     order = placing.new_order(new_id("ord"), resident, ordered_by, body, listing, u.now)
     check_holds(u, limits, resident, ordered_by, order)
     store.add_order(u, order)
@@ -75,7 +78,7 @@ def pay(units: Units, provider: PaymentProvider, notify_url: str, who: Principal
     order = visible_order(units.read(), who, order_id)
     if who.role == "coordinator" and (order.get("ordered_by") or {}).get("role") != "coordinator":
         raise Forbidden("The resident pays for an order they placed themselves.")
-    return money.start_payment(units, provider, notify_url, order)
+    return money.start_payment(units, provider, notify_url, order, payer=who.id)
 
 
 # -- the provider answers, then cooks or comes ---------------------------------------------------

@@ -79,3 +79,12 @@ def lunch(provider: Client, title: str, community: str, capacity: int, price_fen
         "title": title, "category": "charity_meals", "fulfilment": "delivered", "price_fen": price_fen,
         "community_ids": [community], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30",
                                                  "capacity": capacity}], **more}, expect=201)
+
+
+def pay_at_cashier(stack, payment: dict) -> None:
+    """The payer's browser opens the stub cashier from the link it was given (its ticket opens a cashier session
+    in that browser alone) and pays."""
+    browser = Client(stack.url())
+    path = payment["cashier_url"].split(str(stack.ports["gateway"]), 1)[1]
+    browser.request("GET", path, expect=200)
+    browser.request("POST", path.split("/enter/")[0] + "/pay", expect=200)

@@ -129,3 +129,8 @@ def notification_body(out_trade_no: str, total: int, mchid: str = "1900000109", 
 
 def events(db, event_type: str) -> list[dict]:
     return [e["envelope"]["data"] for e in db.outbox.find({"type": event_type}).sort("seq", 1)]
+
+
+def cashier_ref(payment: dict) -> str:
+    """The stub provider's reference in a cashier_url (…/payments/stub/<ref>/enter/<ticket>)."""
+    return payment["cashier_url"].split("/payments/stub/", 1)[1].split("/")[0]
