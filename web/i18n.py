@@ -101,6 +101,11 @@ ERRORS = {
     "request_in_progress": _l("This is being done already. Please wait a moment."),
     "provider_suspended": _l("This provider is paused just now."),
     "provider_not_verified": _l("This provider is not verified yet."),
+    # fair holds (orders): the limit is the one orders applied, from the refusal's details
+    "hold_limit_slot": _l("You already have an unpaid order for this meal (at most %(limit)s at a time). Pay for it "
+                          "or cancel it, then order again."),
+    "hold_limit_overall": _l("You already have %(limit)s unpaid orders, the most one person may hold at once. Pay "
+                             "for one or cancel one, then order again."),
 }
 
 FIELDS = {"username": _l("username"), "password": _l("password"), "name": _l("name"), "room": _l("room"),
@@ -111,6 +116,8 @@ FIELDS = {"username": _l("username"), "password": _l("password"), "name": _l("na
 def problem_text(problem) -> str:
     """An API error as a sentence in the person's language, naming the fields it concerns."""
     text = str(ERRORS.get(problem.code) or _("That did not work. Please try again."))
+    if "%(limit)s" in text:
+        text = text % {"limit": (problem.details or {}).get("limit", "")}
     fields = [str(FIELDS[f.split(".")[-1]]) for f in (problem.details or {}) if f.split(".")[-1] in FIELDS]
     if fields and problem.status in (400, 422):
         text += " " + _("Check: %(fields)s.", fields=", ".join(fields))
