@@ -11,6 +11,7 @@ import pytest
 from linli.auth import Principal, Relative
 from linli.domain_errors import Conflict
 from services.orders import commands, saga, store
+from services.orders.rules import holds
 from services.orders.app import create_app
 from tests.integration import orders_kit as kit
 
@@ -101,7 +102,7 @@ def test_family_ordering_for_an_elder_uses_the_elders_limits_and_their_own(limit
 
 
 def test_a_coordinator_orders_for_many_residents_but_not_without_limit(limits):
-    most = limits.overall * 10
+    most = limits.overall * holds.STAFF_OVERALL_FACTOR
     for i in range(most):
         resident = Relative(f"acc_r{i}", f"R{i}")
         kit.units().run(lambda u: commands.place(u, kit.COORDINATOR, kit.body(for_elder=resident.id),

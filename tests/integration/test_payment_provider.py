@@ -40,7 +40,9 @@ def test_the_stub_starts_outside_production_or_in_a_declared_demo(env):
 
 
 @pytest.mark.parametrize("process", [["-m", "services.orders.worker"],
-                                     ["-c", "from services.orders.app import create_app; create_app()"]])
+                                     ["-c", "from services.orders.app import create_app; create_app()"],
+                                     ["-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", "127.0.0.1:0",
+                                      "services.orders.app:create_app()"]])
 def test_the_orders_processes_exit_with_a_clear_line_before_touching_anything(process, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
     env.update({"LINLI_ENV": "production", "LINLI_VAR_DIR": str(tmp_path), "MONGO_URL": "mongodb://127.0.0.1:9/",

@@ -56,8 +56,7 @@ def check(limits: HoldLimits, held: Held, for_someone_else: bool) -> None:
                        f"most one person may hold ({limits.per_slot}). Pay for it or cancel it, then order again.",
                        code="hold_limit_slot", limit=limits.per_slot, held=held.in_slot, account_id=held.account_id)
     if held.overall >= overall:
-        mine = "You already have" if held.role in ("coordinator", "admin") or not for_someone_else else whose
-        raise Conflict(f"{mine} {_orders(held.overall)} that {_is(held.overall)} not paid yet, the most one "
+        raise Conflict(f"{whose} {_orders(held.overall)} that {_is(held.overall)} not paid yet, the most one "
                        f"person may hold at once ({overall}). Pay for one or cancel one, then order again.",
                        code="hold_limit_overall", limit=overall, held=held.overall, account_id=held.account_id)
 
