@@ -53,3 +53,14 @@ def post_worker_init(worker):
 
     gc.collect()
     gc.freeze()
+
+
+def on_starting(server):
+    """A configuration that must not run stops gunicorn itself, before any worker: a worker that exits is
+    only started again. Orders with the stub payment provider in production (not a declared demo) exits 78
+    here, with its one log line (services/orders/bootstrap.py)."""
+    if str(getattr(server.app, "app_uri", None) or server.cfg.wsgi_app or "").startswith("services.orders.app:"):
+        from linli.config import settings
+        from services.orders.bootstrap import payment_provider
+
+        payment_provider(settings())

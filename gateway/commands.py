@@ -48,7 +48,8 @@ def _signed_in(u: Unit, account: dict, family: str | None = None) -> dict:
     """Fresh tokens for the account: an access token with its tags, family and communities, and a refresh token."""
     token = secrets.token_urlsafe(32)
     store.add_refresh(u, token, account["_id"], family or new_uuid())
-    elders = tuple(Relative(r["_id"], r["name"], tuple(r.get("tags", ()))) for r in store.relatives(u, account["_id"]))
+    elders = tuple(Relative(r["_id"], r["name"], tuple(r.get("tags", ())), rules.homes_of(r.get("profile")))
+                   for r in store.relatives(u, account["_id"]))
     return {"access_token": issue_access_token(account["_id"], account["role"], account["name"],
                                                tuple(account.get("tags", ())), family=elders,
                                                communities=tuple(account.get("communities", ()))),

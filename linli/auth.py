@@ -23,10 +23,13 @@ ROLES = ("resident", "provider", "volunteer", "coordinator", "admin")
 
 @dataclass(frozen=True)
 class Relative:
-    """An elder this account may order for: the link was approved by the elder or a coordinator."""
+    """An elder this account may order for: the link was approved by the elder or a coordinator. `homes`:
+    where the elder lives, as (community, building, room), "" where the profile does not say; an order at
+    the elder's subsidised tier goes only there."""
     id: str
     name: str
     tags: tuple[str, ...] = ()
+    homes: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ def issue_access_token(account_id: str, role: str, name: str, tags: tuple[str, .
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": account_id, "role": role, "name": name,
         "tags": list(tags), "iat": now, "nbf": now,
-        "family_of": [{"id": r.id, "name": r.name, "tags": list(r.tags)} for r in family],
+        "family_of": [{"id": r.id, "name": r.name, "tags": list(r.tags), "homes": [list(h) for h in r.homes]}
+                      for r in family],
         "communities": list(communities),
         "exp": now + timedelta(minutes=minutes or cfg.access_token_minutes), "jti": new_uuid(),
     }
@@ -108,8 +112,10 @@ def verify_access_token(token: str) -> Principal:
     if role not in ROLES:
         raise InvalidToken("unknown role")
     try:
-        family = tuple(Relative(r["id"], r.get("name", ""), tuple(r.get("tags", ()))) for r in claims.get("family_of", ()))
-    except (TypeError, KeyError):
+        family = tuple(Relative(r["id"], r.get("name", ""), tuple(r.get("tags", ())),
+                                tuple((str(c), str(b), str(room)) for c, b, room in r.get("homes", ())))
+                       for r in claims.get("family_of", ()))
+    except (TypeError, KeyError, ValueError):
         raise InvalidToken("malformed family claim")
     return Principal(id=claims["sub"], role=role, name=claims.get("name", ""), tags=tuple(claims.get("tags", ())),
                      family=family, communities=tuple(claims.get("communities", ())))

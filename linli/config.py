@@ -46,6 +46,13 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     access_token_minutes: int = 15
     trusted_proxies: int = 0
+    # fair holds (orders): unpaid orders one person may hold for one listing, date and slot, and in all
+    holds_per_slot: int = 1
+    holds_overall: int = 3
+    # which payment provider orders talks to; a production configuration refuses the stub unless it is a demo
+    payment_provider: str = "stub"
+    environment: str = "development"
+    demo: bool = False
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -84,6 +91,11 @@ class Settings:
             cors_origins=tuple(o.strip() for o in env.get("LINLI_CORS_ORIGINS", "").split(",") if o.strip()),
             # how many proxies in front of the gateway add X-Forwarded-For; 0 trusts none (a client could forge it)
             trusted_proxies=int(env.get("LINLI_TRUSTED_PROXIES", "0")),
+            holds_per_slot=int(env.get("LINLI_HOLDS_PER_SLOT", "1")),
+            holds_overall=int(env.get("LINLI_HOLDS_OVERALL", "3")),
+            payment_provider=env.get("LINLI_PAYMENT_PROVIDER", "stub"),
+            environment=env.get("LINLI_ENV", "development"),
+            demo=env.get("LINLI_DEMO", "0") == "1",
         )
 
     def db_name(self, service: str) -> str:

@@ -32,7 +32,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "delivery.task.delivered",
         "delivery.task.failed",
     ),
-    "delivery": ("orders.order.paid", "orders.order.ready", "orders.order.cancelled",
+    "delivery": ("orders.delivery.requested", "orders.order.ready", "orders.order.cancelled",
                  "orders.order.redelivery_requested", "catalog.review.posted"),
     # notify tells people what needs them; its read model of people, providers, volunteers and
     # orders comes from the same events (services/notify/rules/who.py says who is told what)

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import time
+from copy import deepcopy
 from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable
@@ -349,6 +350,11 @@ def requires(*roles: str):
                 raise ApiError(403, "forbidden", f"This needs the role {' or '.join(roles)}; you are signed in as {principal.role}.")
             g.principal = principal
             return view(*args, **kwargs)
+        # the OpenAPI document says who may call it (x-roles; empty: anyone signed in), so that tests can list
+        # every staff route from the documents (tests/e2e/test_authorization_matrix.py)
+        wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+        wrapper._apidoc["manual_doc"] = {**deepcopy(wrapper._apidoc.get("manual_doc", {})), "x-roles": list(roles),
+                                         "security": [{"bearer": []}]}
         return wrapper
     return decorate
 

@@ -109,6 +109,11 @@ ERRORS = {
     "code_locked": _l("Too many wrong codes: code entry is locked and the committee has been told. Please call them."),
     "already_replied": _l("You have replied to this review already."),
     "listing_changed": _l("The listing changed meanwhile. Please reload the page and try again."),
+    # fair holds (orders): the limit is the one orders applied, from the refusal's details
+    "hold_limit_slot": _l("You already have an unpaid order for this meal (at most %(limit)s at a time). Pay for it "
+                          "or cancel it, then order again."),
+    "hold_limit_overall": _l("You already have %(limit)s unpaid orders, the most one person may hold at once. Pay "
+                             "for one or cancel one, then order again."),
 }
 
 FIELDS = {"username": _l("username"), "password": _l("password"), "name": _l("name"), "room": _l("room"),
@@ -124,6 +129,8 @@ FIELDS = {"username": _l("username"), "password": _l("password"), "name": _l("na
 def problem_text(problem) -> str:
     """An API error as a sentence in the person's language, naming the fields it concerns."""
     text = str(ERRORS.get(problem.code) or _("That did not work. Please try again."))
+    if "%(limit)s" in text:
+        text = text % {"limit": (problem.details or {}).get("limit", "")}
     fields = [str(FIELDS[f.split(".")[-1]]) for f in (problem.details or {}) if f.split(".")[-1] in FIELDS]
     if fields and problem.status in (400, 422):
         text += " " + _("Check: %(fields)s.", fields=", ".join(fields))

@@ -28,6 +28,10 @@ PASS_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location", "Ret
 # a live stream of one person's messages: passed on as it comes, resumed from Last-Event-ID
 STREAMS = {("notify", ("stream",))}
 STREAM_RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "X-Accel-Buffering")
+# the stub payment provider's cashier keeps the payer's cashier session in a cookie of its own: only that
+# cookie goes to it (never the pages' session), and only its Set-Cookie comes back
+CASHIER = ("payments", "stub")
+CASHIER_COOKIE = "linli_cashier"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -41,6 +45,9 @@ def forward(**_) -> Response:
     headers["X-Request-ID"] = g.request_id
     if request.method == "GET" and (route.service, route.segments) in STREAMS:
         return _stream(route, headers)
+    cashier = (route.prefix, *route.segments[:1]) == CASHIER
+    if cashier and CASHIER_COOKIE in request.cookies:
+        headers["Cookie"] = f"{CASHIER_COOKIE}={request.cookies[CASHIER_COOKIE]}"
     try:
         upstream = services.call(route.service, request.method, ("api", "v1", route.prefix) + route.segments,
                                  params=list(request.args.items(multi=True)), data=request.get_data(),
@@ -55,6 +62,10 @@ def forward(**_) -> Response:
     for h in PASS_RESPONSE_HEADERS:
         if h in upstream.headers:
             response.headers[h] = upstream.headers[h]
+    if cashier:
+        for cookie in upstream.set_cookies:
+            if cookie.startswith(f"{CASHIER_COOKIE}="):
+                response.headers.add("Set-Cookie", cookie)
     return response
 
 

@@ -116,3 +116,14 @@ def notify_picture(account: dict, family_of: list[str]) -> dict:
         if profile.get(field) is not None:
             picture[field] = profile[field]
     return picture
+
+
+def homes_of(profile: dict | None) -> tuple[tuple[str, str, str], ...]:
+    """Where an elder lives, for the family's token: each saved address (community, building, room), or only
+    the profile's community when no address is saved; an order at the elder's subsidised price goes there."""
+    profile = profile or {}
+    homes = tuple((a["community_id"], a.get("building", ""), a.get("room", "")) for a in profile.get("addresses", ())
+                  if a.get("community_id"))
+    if not homes and profile.get("community_id"):
+        homes = ((profile["community_id"], "", ""),)
+    return homes

@@ -101,10 +101,11 @@ def family_of(u: Unit, account_id: str) -> list[str]:
 
 
 def relatives(u: Unit, account_id: str) -> list[dict]:
-    """The elders this account may order for (approved links), with their eligibility tags."""
+    """The elders this account may order for (approved links), with their eligibility tags and profile (homes)."""
     elder_ids = [link["elder_id"] for link in u.db.family_links.find({"member_id": account_id, "status": "approved"},
                                                                      session=u.session)]
-    return list(u.db.accounts.find({"_id": {"$in": elder_ids}}, {"name": 1, "tags": 1}, session=u.session))
+    return list(u.db.accounts.find({"_id": {"$in": elder_ids}}, {"name": 1, "tags": 1, "profile": 1},
+                                 session=u.session))
 
 
 # -- refresh tokens and known addresses --------------------------------------------------------

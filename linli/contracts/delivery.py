@@ -43,7 +43,7 @@ class WelfareCheck(TaskWithVolunteer):
     """Nobody answered the door: the coordinator checks on the resident (emergency contact when known)."""
     community_id = fields.String(required=True)
     note = fields.String(required=True)
-    emergency_contact = fields.Raw(load_default=None, allow_none=True)
+    # the emergency contact stays in delivery (the task, read by the coordinator): no listener needs it
 
 
 class OfferWithdrawn(TaskRef):

@@ -53,12 +53,30 @@ class Item(Data):
     quantity = fields.Integer(required=True)
 
 
+class Area(Data):
+    """Where an order goes, without the person: the community alone."""
+    community_id = fields.String(required=True)
+
+
 class OrderPaid(OrderRef):
+    """Heard by catalog, notify and anyone else: no address, phone, contact or code (those go to delivery alone,
+    in orders.delivery.requested; docs/DESIGN.md, "Personal data in events")."""
     resident_id = fields.String(required=True)
     provider_id = fields.String(required=True)
     listing_id = fields.String(required=True)
     fulfilment = fields.String(required=True, validate=validate.OneOf(["delivered", "on_site", "remote"]))
     amount_fen = fields.Integer(required=True)
+    slot_start = fields.String(required=True)
+    slot_end = fields.String(required=True)
+    dropoff = fields.Nested(Area, required=True)
+    items = fields.List(fields.Nested(Item), required=True)
+
+
+class DeliveryRequested(OrderRef):
+    """A paid meal to carry: what delivery alone needs to carry it (the resident's door, phone and emergency
+    contact, the kitchen, both codes). Only delivery listens to it."""
+    resident_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
     slot_start = fields.String(required=True)
     slot_end = fields.String(required=True)
     pickup = fields.Nested(Place, required=True)
@@ -125,6 +143,7 @@ class RedeliveryRequested(OrderRef):
 order_placed = Builder("orders.order.placed", OrderPlaced)
 order_awaiting_payment = Builder("orders.order.awaiting_payment", OrderAwaitingPayment)
 order_paid = Builder("orders.order.paid", OrderPaid)
+delivery_requested = Builder("orders.delivery.requested", DeliveryRequested)
 order_accepted = Builder("orders.order.accepted", OrderAccepted)
 order_declined = Builder("orders.order.declined", OrderDeclined)
 order_ready = Builder("orders.order.ready", OrderReady)
@@ -135,5 +154,5 @@ order_deadline_missed = Builder("orders.order.deadline_missed", DeadlineMissed)
 order_redelivery_requested = Builder("orders.order.redelivery_requested", RedeliveryRequested)
 
 EVENTS = registry(
-    order_placed, order_awaiting_payment, order_paid, order_accepted, order_declined, order_ready,
+    order_placed, order_awaiting_payment, order_paid, delivery_requested, order_accepted, order_declined, order_ready,
     order_completed, order_cancelled, order_refunded, order_deadline_missed, order_redelivery_requested)

@@ -308,7 +308,7 @@ def fail(units: Units, who: Principal, task_id: str, reason: str, note: str) -> 
                                    where={"volunteer_id": me["_id"]}):
                 raise domain.illegal(store.task(u, task_id), "report_nobody_answers")
             u.emit(_event(
-                contract.task_welfare_check, task, me["_id"], community_id=task["dropoff"]["community_id"], note=note, emergency_contact=contact),
+                contract.task_welfare_check, task, me["_id"], community_id=task["dropoff"]["community_id"], note=note),
                 _aggregate(task))
             return
         if not store.move_task(u, task_id, "report_failure", {"$set": {"failed_at": u.now, "failure": failure}},

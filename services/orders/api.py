@@ -80,7 +80,7 @@ def place_order(body):
         raise _unavailable(error)
     if listing is None:
         raise ApiError(422, "validation_failed", "listing_id: no such listing", {"listing_id": ["no such listing"]})
-    return _shape(_run(commands.place, body, listing, on_behalf))
+    return _shape(_run(commands.place, body, listing, on_behalf, orders.holds))
 
 
 @blp.route("")

@@ -15,7 +15,7 @@ from linli.unit import Unit, Units
 
 from . import money, saga, store
 from .adapters.payments import PaymentProvider
-from .rules import moves, placing
+from .rules import holds, moves, placing, pricing
 
 
 def visible_order(u: Unit, who: Principal, order_id: str) -> dict:
@@ -37,9 +37,11 @@ def check_coordinator_order(who: Principal, body: dict) -> None:
         raise RuleBroken("address.community_id", "you can order only for addresses in your own communities")
 
 
-def place(u: Unit, who: Principal, body: dict, listing: dict, on_behalf: Relative | None = None) -> dict:
+def place(u: Unit, who: Principal, body: dict, listing: dict, on_behalf: Relative | None = None,
+          limits: holds.HoldLimits = holds.HoldLimits()) -> dict:
     """Places an order; `who` may be the resident, a family member with an approved link to them, or a
-    coordinator (who gives the resident, `on_behalf`, as the gateway showed it to them)."""
+    coordinator (who gives the resident, `on_behalf`, as the gateway showed it to them). Nobody may hold
+    more unpaid orders than `limits` allow: neither the resident nor whoever orders for them."""
     resident, ordered_by = who, None
     if body.get("for_resident_id") and body["for_resident_id"] != who.id:
         elder = on_behalf if on_behalf is not None else who.relative(body["for_resident_id"])
@@ -47,10 +49,27 @@ def place(u: Unit, who: Principal, body: dict, listing: dict, on_behalf: Relativ
             raise RuleBroken("for_resident_id", "you have no approved family link to this resident")
         ordered_by = {"role": who.role, "id": who.id, "name": who.name}
         resident = Principal(id=elder.id, role="resident", name=elder.name, tags=elder.tags)
+        if on_behalf is None:  # a family member; a coordinator orders only within the communities it watches
+            pricing.check_subsidy_goes_home(pricing.choose_tier(listing.get("tiers", []), elder.tags),
+                                            listing["price_fen"], body["address"], elder.homes, elder.name)
     order = placing.new_order(new_id("ord"), resident, ordered_by, body, listing, u.now)
+    check_holds(u, limits, resident, ordered_by, order)
     store.add_order(u, order)
     store.emit(u, order["_id"], contract.order_placed(**placing.placed_event(order, listing)))
     return order
+
+
+def check_holds(u: Unit, limits: holds.HoldLimits, resident: Principal, ordered_by: dict | None,
+                order: dict) -> None:
+    """Refuses an order that would give the resident, or whoever orders for them, more unpaid holds than
+    the limits allow. Each account's hold record is touched first, so concurrent orders queue up."""
+    accounts = [(resident.id, "resident")] + ([(ordered_by["id"], ordered_by["role"])] if ordered_by else [])
+    for account_id, _ in sorted(accounts):
+        store.hold_account(u, account_id)
+    slot = order["slot"]
+    for account_id, role in accounts:
+        held = store.unpaid_held(u, account_id, role, order["listing"]["id"], slot["date"], slot["name"])
+        holds.check(limits, held, for_someone_else=ordered_by is not None and account_id == resident.id)
 
 
 # -- paying --------------------------------------------------------------------------------------
@@ -61,7 +80,7 @@ def pay(units: Units, provider: PaymentProvider, notify_url: str, who: Principal
     order = visible_order(units.read(), who, order_id)
     if who.role == "coordinator" and (order.get("ordered_by") or {}).get("role") != "coordinator":
         raise Forbidden("The resident pays for an order they placed themselves.")
-    return money.start_payment(units, provider, notify_url, order)
+    return money.start_payment(units, provider, notify_url, order, payer=who.id)
 
 
 # -- the provider answers, then cooks or comes ---------------------------------------------------

@@ -37,11 +37,22 @@ class NotificationRefused(Exception):
 # -- paying ------------------------------------------------------------------------------------
 
 def paid_event(order: dict) -> dict:
+    """What everyone hears of a paid order: no address, phone, contact or code."""
+    return {
+        "order_id": order["_id"], "resident_id": order["resident_id"], "provider_id": order["provider"]["id"],
+        "listing_id": order["listing"]["id"], "fulfilment": order["listing"]["fulfilment"],
+        "amount_fen": order["amount"]["payable_fen"],
+        "slot_start": iso(order["slot"]["start"]), "slot_end": iso(order["slot"]["end"]),
+        "dropoff": {"community_id": order["address"]["community_id"]},
+        "items": [{"title": order["listing"]["title"], "quantity": order["quantity"]}],
+    }
+
+
+def delivery_event(order: dict) -> dict:
+    """What delivery alone hears of a paid meal to carry: the kitchen, the resident's door and both codes."""
     provider, address = order["provider"], order["address"]
     return {
         "order_id": order["_id"], "resident_id": order["resident_id"], "provider_id": provider["id"],
-        "listing_id": order["listing"]["id"], "fulfilment": order["listing"]["fulfilment"],
-        "amount_fen": order["amount"]["payable_fen"],
         "slot_start": iso(order["slot"]["start"]), "slot_end": iso(order["slot"]["end"]),
         "pickup": {"name": provider["name"], "address": provider["address"], "location": provider["location"]},
         "dropoff": {k: address[k] for k in ("community_id", "building", "room", "phone", "contact_name", "location",
@@ -53,15 +64,20 @@ def paid_event(order: dict) -> dict:
 
 
 def become_paid(u: Unit, order: dict, action: str, reason: str, ref: str, extra: dict | None = None) -> dict:
-    """The order is paid (or free): the ledger charges each party, and orders.order.paid goes out."""
+    """The order is paid (or free): the ledger charges each party, and orders.order.paid goes out; a meal to
+    carry also goes to delivery (orders.delivery.requested), with what only delivery needs."""
     order = store.apply_move(u, order, action, moves.SYSTEM, None, reason, extra)
     store.add_ledger(u, order, pricing.ledger_charges(order), "charge", ref)
     store.emit(u, order["_id"], contract.order_paid(**paid_event(order)))
+    if order["listing"]["fulfilment"] == "delivered":
+        store.emit(u, order["_id"], contract.delivery_requested(**delivery_event(order)))
     return order
 
 
-def start_payment(units: Units, provider: PaymentProvider, notify_url: str, order: dict) -> dict:
-    """Creates (or resumes) the payment of an order awaiting payment; returns it with its cashier page."""
+def start_payment(units: Units, provider: PaymentProvider, notify_url: str, order: dict,
+                  payer: str | None = None) -> dict:
+    """Creates (or resumes) the payment of an order awaiting payment; returns it with its cashier page, which
+    only `payer` (the account that asked, already allowed to pay this order) may use."""
     if order["status"] != "awaiting_payment":
         raise moves.refusal("pay", order["status"])
     payment = store.pending_payment(units.db, order["_id"])
@@ -71,7 +87,8 @@ def start_payment(units: Units, provider: PaymentProvider, notify_url: str, orde
                    "amount_fen": order["amount"]["payable_fen"], "status": "pending", "provider": "stub",
                    "created_at": units.now()}
         units.run(lambda u: store.start_payment_attempt(u, order["_id"], payment, attempt))
-    created = provider.create(payment["_id"], payment["amount_fen"], order["listing"]["title"], notify_url)
+    created = provider.create(payment["_id"], payment["amount_fen"], order["listing"]["title"], notify_url,
+                              payer=payer)
     store.set_provider_ref(units.db, payment["_id"], created["provider_ref"])
     return {**store.payment(units.db, payment["_id"]), "cashier_url": created["cashier_url"]}
 

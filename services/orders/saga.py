@@ -56,7 +56,9 @@ def _advance(u: Unit, order_id: str, action: str, reason: str, extra: dict | Non
 # -- 2. catalog reserves (or not) ------------------------------------------------------------
 
 def on_reservation_confirmed(u: Unit, event: dict) -> None:
-    order = _advance(u, event["data"]["order_id"], "reservation_confirmed", "a place is reserved")
+    # what is left of the slot decides how long the resident has to pay (rules.holds.PRESSURE)
+    order = _advance(u, event["data"]["order_id"], "reservation_confirmed", "a place is reserved",
+                     {"reserved": {"remaining": event["data"]["remaining"], "at": u.now}})
     if order is None:
         return
     if order["amount"]["payable_fen"] == 0:
@@ -141,7 +143,7 @@ def fire_deadline(u: Unit, order_id: str) -> str | None:
         return None
     kind = deadline["kind"]
     if kind == "payment_expiry":
-        reason = deadlines.payment_expiry_words(order["listing"]["category"])
+        reason = deadlines.payment_expiry_words(order["listing"]["category"], deadline.get("minutes"))
         moved = store.apply_move(u, order, "payment_expired", moves.SYSTEM, None, reason, {"cancel_reason": reason})
         emit_cancelled(u, moved, reason, moves.SYSTEM, held=True)
     elif kind in deadlines.ESCALATES:

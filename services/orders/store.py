@@ -16,7 +16,7 @@ from linli.clock import local_today
 from linli.contracts.common import Event
 from linli.unit import Unit
 
-from .rules import deadlines, moves
+from .rules import deadlines, holds, moves
 
 SERVICE = "orders"
 DEFAULT_TIMEZONE = "Asia/Shanghai"  # a listing that names none
@@ -31,6 +31,7 @@ def prepare(db: Database) -> None:
     db.orders.create_index([("resident_id", ASCENDING), ("created_at", DESCENDING)])
     db.orders.create_index([("provider.owner_id", ASCENDING), ("created_at", DESCENDING)])
     db.orders.create_index([("status", ASCENDING)])
+    db.orders.create_index([("ordered_by.id", ASCENDING), ("status", ASCENDING)])
     db.payments.create_index("order_id")
     db.orders.create_index("deadline.due_at")
     db.refunds.create_index([("status", ASCENDING), ("created_at", ASCENDING)])
@@ -76,6 +77,25 @@ def order(u: Unit, order_id: str) -> dict | None:
 def order_now(db: Database, order_id: str) -> dict | None:
     """The order as committed (after a change made field by field)."""
     return db.orders.find_one({"_id": order_id})
+
+
+# -- fair holds ---------------------------------------------------------------------------------
+
+def hold_account(u: Unit, account_id: str) -> None:
+    """Touches the account's hold record in the unit's transaction, so that two orders of one account
+    placed at once are decided one after the other (the second retries and counts the first)."""
+    u.db.hold_locks.update_one({"_id": account_id}, {"$inc": {"placed": 1}, "$set": {"at": u.now}},
+                               upsert=True, session=u.session)
+
+
+def unpaid_held(u: Unit, account_id: str, role: str, listing_id: str, slot_date: str, slot: str) -> holds.Held:
+    """The unpaid orders an account holds: for itself in this slot, and in all (for itself or placed for others)."""
+    unpaid = {"status": {"$in": list(holds.UNPAID)}}
+    overall = u.db.orders.count_documents(
+        {**unpaid, "$or": [{"resident_id": account_id}, {"ordered_by.id": account_id}]}, session=u.session)
+    in_slot = u.db.orders.count_documents({**unpaid, "resident_id": account_id, "listing.id": listing_id,
+                                           "slot.date": slot_date, "slot.name": slot}, session=u.session)
+    return holds.Held(account_id, role, in_slot, overall)
 
 
 # -- orders: changes ---------------------------------------------------------------------------

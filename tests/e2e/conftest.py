@@ -79,3 +79,30 @@ def lunch(provider: Client, title: str, community: str, capacity: int, price_fen
         "title": title, "category": "charity_meals", "fulfilment": "delivered", "price_fen": price_fen,
         "community_ids": [community], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30",
                                                  "capacity": capacity}], **more}, expect=201)
+
+
+def pay_at_cashier(stack, payment: dict) -> None:
+    """The payer's browser opens the stub cashier from the link it was given (its ticket opens a cashier session
+    in that browser alone) and pays."""
+    browser = Client(stack.url())
+    path = payment["cashier_url"].split(str(stack.ports["gateway"]), 1)[1]
+    browser.request("GET", path, expect=200)
+    browser.request("POST", path.split("/enter/")[0] + "/pay", expect=200)
+
+
+def place_retrying(who: Client, body: dict, tries: int = 6):
+    """Places an order as a person does when told "please try again in a minute" (503: a service slow to answer
+    on a machine under load): again, with the same Idempotency-Key, so it is placed at most once. Returns the
+    answer that was not a 503: 201 placed, or a refusal."""
+    import time
+
+    from devstack.client import new_key
+
+    key = new_key()
+    for _ in range(tries):
+        answer = who.request("POST", "/api/v1/orders", json=body, idempotency_key=key)
+        still_working = answer.status_code == 409 and answer.json()["error"]["code"] == "request_in_progress"
+        if answer.status_code != 503 and not still_working:  # the first try may still be under way: ask again
+            return answer
+        time.sleep(2)
+    raise AssertionError(f"the order was not served after {tries} tries: {answer.text[:300]}")

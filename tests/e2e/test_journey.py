@@ -77,9 +77,16 @@ def test_a_charity_lunch_travels_the_whole_path(infra, stack, staff):
     payment = resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200)
     assert payment["amount_fen"] == 1500 and "/api/v1/payments/stub/" in payment["cashier_url"]
     cashier_path = payment["cashier_url"].split(str(stack.ports["gateway"]), 1)[1]
-    page = api.request("GET", cashier_path, expect=200)
+    ref_path = cashier_path.split("/enter/")[0]
+    # the cashier is the payer's alone: without the payer's cashier session nobody sees or pays it
+    for method, path in (("GET", ref_path), ("POST", ref_path + "/pay"), ("POST", ref_path + "/decline")):
+        refused = api.request(method, path)
+        assert refused.status_code == 403 and "只有为这个订单付款的人" in refused.text, (method, path)
+    browser = Client(stack.url())  # the resident's browser, opening the link she was given
+    page = browser.request("GET", cashier_path, expect=200)
     assert "15.00" in page.text and "text/html" in page.headers["Content-Type"]
-    api.request("POST", cashier_path + "/pay", expect=200)
+    assert api.request("GET", cashier_path).status_code == 403, "the link opens one browser, once"
+    browser.request("POST", ref_path + "/pay", expect=200)
     eventually(status_is("paid"), what="the payment notification")
     stub = MongoClient(infra.mongo_url)[f"{stack.namespace}_paystub"]
     assert stub.notifications.find_one({"delivered": True}), "paid by the signed notification, not by a query"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from devstack.client import Client
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_canteen
+from tests.e2e.conftest import PASSWORD, community, lunch, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
 
 HOME = {"lng": 121.5600, "lat": 31.1770}
 
@@ -59,5 +59,5 @@ def test_a_coordinator_orders_for_an_elder_of_its_community(stack, staff):
                what="the portion to be held")
     payment = coordinator.post(f"/api/v1/orders/{order['id']}/pay", expect=200)
     assert payment["amount_fen"] == 300
-    api.request("POST", payment["cashier_url"].split(str(stack.ports["gateway"]), 1)[1] + "/pay", expect=200)
+    pay_at_cashier(stack, payment)
     eventually(lambda: elder.get(f"/api/v1/orders/{order['id']}")["status"] == "paid" or None, what="the payment")

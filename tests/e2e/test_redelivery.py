@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from devstack.client import Client
 from tests.conftest import eventually
-from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_canteen
+from tests.e2e.conftest import PASSWORD, community, lunch, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
 
 # far from the other tests' canteens and volunteers, so this volunteer is the nearest
 CANTEEN = {"lng": 121.6120, "lat": 31.2410}
@@ -30,8 +30,7 @@ def test_a_failed_delivery_is_sent_out_again_to_the_corrected_address(stack, sta
                     "phone": "139 2222 3333", "location": HOME}}, expect=201)
     mine = lambda: resident.get(f"/api/v1/orders/{order['id']}")
     eventually(lambda: mine()["status"] == "awaiting_payment" or None, what="the portion to be held")
-    cashier = resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200)["cashier_url"]
-    api.request("POST", cashier.split(str(stack.ports["gateway"]), 1)[1] + "/pay", expect=200)
+    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
     eventually(lambda: mine()["status"] == "paid" or None, what="the payment")
     pickup_code = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)["pickup_code"]
     canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)

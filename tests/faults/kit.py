@@ -358,7 +358,8 @@ def counts(mongo_url: str, namespace: str, order_ids: list[str], listing_id: str
             "task_events": dict(events("delivery", "delivery.task.created")),
             "catalog_handled_placed": handled("catalog", "orders", "orders.order.placed"),
             "orders_handled_confirmed": handled("orders", "catalog", "catalog.reservation.confirmed"),
-            "delivery_handled_paid": handled("delivery", "orders", "orders.order.paid"),
+            # delivery hears of a paid meal through orders.delivery.requested (orders.order.paid has no address)
+            "delivery_handled_paid": handled("delivery", "orders", "orders.delivery.requested"),
         }
     finally:
         client.close()

@@ -70,9 +70,8 @@ class Town:
     def order(self, resident: str = "res_1", starts_in: timedelta = timedelta(hours=3), ready: bool = True,
               home: dict = HOME, **dropoff) -> dict:
         order_id, start = f"ord_{next(_ids)}", utcnow() + starts_in
-        self.event("orders.order.paid", {
-            "order_id": order_id, "resident_id": resident, "provider_id": "prv_1", "listing_id": "lst_1",
-            "fulfilment": "delivered", "amount_fen": 1500, "slot_start": start.isoformat(),
+        self.event("orders.delivery.requested", {
+            "order_id": order_id, "resident_id": resident, "provider_id": "prv_1", "slot_start": start.isoformat(),
             "slot_end": (start + timedelta(minutes=90)).isoformat(),
             "pickup": {"name": "Hospital canteen", "address": "1000 Hunan Road", "location": CANTEEN},
             "dropoff": {"community_id": "lianxi", "building": "12", "room": "301", "contact_name": "Wang",

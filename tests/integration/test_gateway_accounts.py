@@ -223,6 +223,8 @@ def test_the_committee_enrols_an_elder_without_a_smartphone_and_approves_the_fam
     assert gateway.post(f"/api/v1/family/{link['id']}/approve", headers=_auth(lin)).get_json()["status"] == "approved"
     family = verify_access_token(_login(gateway, "zhao_son").get_json()["access_token"]).family
     assert [(r.id, r.name) for r in family] == [(zhao["id"], "Grandpa Zhao")]
+    # his home, as the committee last saved it, is where his subsidised meals may go (orders checks it)
+    assert family[0].homes == (("lianxi", "7", "101"),)
 
 
 def test_the_door_adds_security_headers_cors_for_allowed_origins_and_refuses_big_bodies(gateway):

@@ -38,7 +38,7 @@ def _state(order_id):
 
 def _pay_and_notify(client, order):
     payment = _pay(client, order)
-    paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    paystub.settle(kit.cashier_ref(payment), paid=True)
     assert kit.deliver_notifications(client) == [200]
     return payment
 
@@ -116,7 +116,7 @@ def test_given_an_expired_order_when_its_payment_still_lands_then_the_money_goes
     order = kit.placed_and_reserved()
     payment = _pay(client, order)
     saga.fire_due_deadlines(kit.later(minutes=16))  # no close: the payer was quicker
-    paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    paystub.settle(kit.cashier_ref(payment), paid=True)
     assert kit.deliver_notifications(client) == [200]
     db = store.database()
     assert _state(order["_id"])["status"] == "cancelled"
@@ -157,7 +157,7 @@ def test_an_elder_pays_the_tier_price_and_the_funders_ledger_sums_to_the_orders_
     for order in orders:
         payment = client.post(f"/api/v1/orders/{order['_id']}/pay", headers=kit.token(kit.ELDER)).get_json()
         assert payment["amount_fen"] == 300 * order["quantity"]
-        paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+        paystub.settle(kit.cashier_ref(payment), paid=True)
     kit.deliver_notifications(client)
     month = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     town = client.get(f"/api/v1/payments/statements?party=town&month={month}",
@@ -233,7 +233,7 @@ def test_notifications_sent_twice_or_late_are_harmless_and_the_reconciler_settle
     payment = _pay(client, order)
     paystub_store.database().payments.update_one({"out_trade_no": payment["payment_id"]},
                                            {"$set": {"faults": ["duplicate"]}})
-    paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    paystub.settle(kit.cashier_ref(payment), paid=True)
     assert kit.deliver_notifications(client) == [200, 200]
     assert len(kit.events(store.database(), "orders.order.paid")) == 1
 
@@ -241,7 +241,7 @@ def test_notifications_sent_twice_or_late_are_harmless_and_the_reconciler_settle
     silent_payment = _pay(client, silent)
     paystub_store.database().payments.update_one({"out_trade_no": silent_payment["payment_id"]},
                                            {"$set": {"faults": ["no_notification"]}})
-    paystub.settle(silent_payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+    paystub.settle(kit.cashier_ref(silent_payment), paid=True)
     assert kit.deliver_notifications(client) == []
     db = store.database()
     provider = kit.orders().provider
@@ -253,12 +253,12 @@ def test_notifications_sent_twice_or_late_are_harmless_and_the_reconciler_settle
 def test_a_declined_payment_can_be_tried_again(client):
     order = kit.placed_and_reserved()
     first = _pay(client, order)
-    paystub.settle(first["cashier_url"].rsplit("/", 1)[1], paid=False)
+    paystub.settle(kit.cashier_ref(first), paid=False)
     kit.deliver_notifications(client)
     assert _state(order["_id"])["payment"]["status"] == "failed"
     second = _pay(client, order)
     assert second["payment_id"].endswith("-p2")
-    paystub.settle(second["cashier_url"].rsplit("/", 1)[1], paid=True)
+    paystub.settle(kit.cashier_ref(second), paid=True)
     kit.deliver_notifications(client)
     assert _state(order["_id"])["status"] == "paid"
 
@@ -281,8 +281,8 @@ def test_a_family_member_orders_for_an_elder_at_the_elders_price_and_both_see_it
     from linli.auth import Principal, Relative
 
     daughter = Principal(id="acc_daughter", role="resident", name="Chen Jing",
-                         family=(Relative(kit.ELDER.id, kit.ELDER.name, kit.ELDER.tags),))
-    order = kit.placed_and_reserved(who=daughter, tiers=kit.TIERS, for_elder=kit.ELDER.id)
+                         family=(Relative(kit.ELDER.id, kit.ELDER.name, kit.ELDER.tags, (("lianxi", "1", "2"),)),))
+    order = kit.placed_and_reserved(who=daughter, tiers=kit.TIERS, for_elder=kit.ELDER.id)  # to the elder's home
     assert order["resident_id"] == kit.ELDER.id and order["ordered_by"]["id"] == daughter.id
     assert order["amount"]["payable_fen"] == 300, "the elder's tags price it, not the daughter's"
     assert "ordered by Chen Jing for Grandpa Zhou" in order["timeline"][0]["reason"]
@@ -442,7 +442,7 @@ def test_a_coordinator_reads_only_the_ledger_lines_of_its_own_communities_and_an
     there = kit.placed_and_reserved(who=kit.ELDER, tiers=kit.TIERS, quantity=2, community="pengfei")
     for order in (here, there):
         payment = client.post(f"/api/v1/orders/{order['_id']}/pay", headers=kit.token(kit.ELDER)).get_json()
-        paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+        paystub.settle(kit.cashier_ref(payment), paid=True)
     assert kit.deliver_notifications(client) == [200, 200]
     month = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 

@@ -251,3 +251,21 @@ def test_k8s_pods_mount_only_the_keys_they_need():
     assert sorted(name for name, keys in held.items() if "payment_apiv3_key" in keys) == ["orders-web",
                                                                                          "orders-worker"]
     assert all(not keys for name, keys in held.items() if name.endswith("-relay"))
+
+
+def test_the_deploy_files_say_production_and_that_the_stub_runs_as_an_explicit_demo():
+    """Orders refuses the stub payment provider in production unless LINLI_DEMO says it is a demo: both
+    deploy files say all three, so a real deployment is one setting away and never the stub by accident."""
+    from linli.config import Settings
+    from services.orders.bootstrap import payment_provider
+
+    compose_env = COMPOSE["x-linli-env"]
+    with (K8S_DIR / "config.yaml").open(encoding="utf-8") as f:
+        k8s_env = next(d for d in yaml.safe_load_all(f) if d and d.get("kind") == "ConfigMap")["data"]
+    for env in (compose_env, k8s_env):
+        assert (env["LINLI_ENV"], env["LINLI_PAYMENT_PROVIDER"], str(env["LINLI_DEMO"])) == ("production", "stub", "1")
+        payment_provider(Settings.from_env({k: str(v) for k, v in env.items()}))  # starts: a declared demo
+    for name, deployment in _k8s_deployments().items():
+        if name.startswith("orders-"):
+            sources = [c.get("envFrom", []) for c in deployment["spec"]["template"]["spec"]["containers"]]
+            assert any(s.get("configMapRef", {}).get("name") == "linli-config" for ss in sources for s in ss), name

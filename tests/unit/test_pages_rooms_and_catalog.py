@@ -58,3 +58,23 @@ def test_only_the_adapter_calls_the_api_only_the_store_touches_mongo_and_no_page
             if (top == "pymongo" or name == "linli.db") and path.name != "store.py":
                 problems.append(f"{path.relative_to(ROOT)} touches the database ({name})")
     assert not problems, problems
+
+
+def test_a_refused_hold_reads_in_chinese_and_english_with_the_limit_orders_applied():
+    from flask import Flask
+    from flask_babel import Babel, force_locale
+
+    from web.adapters.gateway import ApiProblem
+    from web.i18n import DEFAULT, problem_text
+
+    app = Flask("pages")  # the pages' translations, as web.app configures them (without its database)
+    app.config.update(BABEL_DEFAULT_LOCALE=DEFAULT, BABEL_TRANSLATION_DIRECTORIES=str(WEB / "translations"))
+    Babel(app)
+    slot = ApiProblem(409, "hold_limit_slot", "…", {"limit": 1, "held": 1})
+    overall = ApiProblem(409, "hold_limit_overall", "…", {"limit": 3, "held": 3})
+    with app.test_request_context("/"):
+        with force_locale("zh_Hans_CN"):
+            assert problem_text(slot).startswith("这一餐您已有一个未付款的订单（同一餐最多同时保留 1 单）")
+            assert problem_text(overall).startswith("您已有 3 个未付款的订单")
+        with force_locale("en"):
+            assert problem_text(overall).startswith("You already have 3 unpaid orders, the most one person may hold")

@@ -18,7 +18,7 @@ from . import dispatch
 
 def on_order_paid(u: Unit, event: dict, offer_timeout: timedelta = ladder.OFFER_TIMEOUT) -> None:
     data = event["data"]
-    if data["fulfilment"] != "delivered":
+    if data.get("fulfilment", "delivered") != "delivered":  # orders sends only meals to carry
         return
     if store.task_of_order(u, data["order_id"]):
         return
@@ -90,7 +90,7 @@ def on_review_posted(u: Unit, event: dict, offer_timeout: timedelta = ladder.OFF
 
 
 BY_TYPE = {
-    "orders.order.paid": on_order_paid,
+    "orders.delivery.requested": on_order_paid,  # a paid meal to carry (orders.order.paid carries no address)
     "orders.order.ready": on_order_ready,
     "orders.order.cancelled": on_order_cancelled,
     "orders.order.redelivery_requested": on_redelivery_requested,

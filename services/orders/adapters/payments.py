@@ -39,7 +39,8 @@ class ProviderRefused(Exception):
 
 
 class PaymentProvider(Protocol):
-    def create(self, out_trade_no: str, amount_fen: int, description: str, notify_url: str) -> dict: ...
+    def create(self, out_trade_no: str, amount_fen: int, description: str, notify_url: str,
+               payer: str | None = None) -> dict: ...
     def read_notification(self, headers: dict[str, str], body: bytes, now: int) -> tuple[str, Notice]: ...
     def query(self, out_trade_no: str) -> dict | None: ...
     def close(self, out_trade_no: str) -> str: ...
@@ -52,8 +53,10 @@ class StubProvider:
     def __init__(self, mchid: str):
         self.mchid = mchid
 
-    def create(self, out_trade_no: str, amount_fen: int, description: str, notify_url: str) -> dict:
-        return paystub.create_payment(self.mchid, out_trade_no, amount_fen, description, notify_url)
+    def create(self, out_trade_no: str, amount_fen: int, description: str, notify_url: str,
+               payer: str | None = None) -> dict:
+        """`payer`: the account the cashier is opened for; only it (and others opened for before) may use it."""
+        return paystub.create_payment(self.mchid, out_trade_no, amount_fen, description, notify_url, payer=payer)
 
     def read_notification(self, headers: dict[str, str], body: bytes, now: int) -> tuple[str, Notice]:
         key = serialization.load_pem_public_key(paystub_platform_public_pem())

@@ -14,6 +14,7 @@ import hashlib
 import html
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -23,6 +24,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, request
 from linli import logs
+from linli.auth import InvalidToken, verify_access_token
 from linli.errors import ApiError, not_found
 from linli.ids import iso, new_id
 from linli.keys import payment_apiv3_key, paystub_platform_private_key, paystub_platform_public_pem
@@ -36,6 +38,11 @@ RETRY_SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 108
 FAULTS = ("no_notification", "duplicate", "delay")
 
 cashier = Blueprint("paystub", __name__, url_prefix="/api/v1/payments/stub")
+
+# the cashier belongs to the payer: a ticket in the cashier_url opens a session (a cookie) in their browser
+TICKET_LIFETIME = timedelta(minutes=5)
+SESSION_LIFETIME = timedelta(minutes=30)
+COOKIE = "linli_cashier"
 _http = requests.Session()
 
 
@@ -81,17 +88,27 @@ def _check_faults(faults: list[str]) -> list[str]:
 # -- the provider's API (what services.orders.adapters.payments calls) ----------------------------------
 
 def create_payment(mchid: str, out_trade_no: str, amount_fen: int, description: str, notify_url: str,
-                   faults: list[str] | None = None) -> dict:
-    """'JSAPI/Native order': returns the provider's reference and the cashier page. Idempotent per out_trade_no."""
+                   faults: list[str] | None = None, payer: str | None = None) -> dict:
+    """'JSAPI/Native order': returns the provider's reference and the cashier page. Idempotent per out_trade_no.
+
+    `payer` is the account the merchant opens the cashier for (WeChat Pay's payer openid): only the accounts
+    named so may use the cashier of this payment. The cashier_url is that payer's way in: it holds a ticket
+    spent on first use (and gone after TICKET_LIFETIME) that opens a cashier session in the payer's browser."""
     doc = {"_id": new_id("wx"), "out_trade_no": out_trade_no, "mchid": mchid, "amount_fen": amount_fen,
-           "description": description, "notify_url": notify_url, "state": "NOTPAY",
+           "description": description, "notify_url": notify_url, "state": "NOTPAY", "payers": [],
            "faults": _check_faults(list(faults or [])), "created_at": _now()}
     if store.add_payment(doc):
         if _host().auto_pay:
             settle(doc["_id"], paid=True)
     else:
         doc = store.payment_by_trade_no(out_trade_no)
-    return {"provider_ref": doc["_id"], "cashier_url": f"{_host().public_url}/api/v1/payments/stub/{doc['_id']}"}
+    url = f"{_host().public_url}/api/v1/payments/stub/{doc['_id']}"
+    if payer is not None:
+        store.add_payer(doc["_id"], payer)
+        ticket = secrets.token_urlsafe(24)
+        store.add_ticket(_hash(ticket), doc["_id"], payer, _now() + TICKET_LIFETIME)
+        url += f"/enter/{ticket}"
+    return {"provider_ref": doc["_id"], "cashier_url": url}
 
 
 def query(out_trade_no: str) -> dict | None:
@@ -241,11 +258,64 @@ def _answer(payment: dict, settled: bool = False):
     return _page(payment), 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+NOT_YOURS = ("Only the person paying for this order can use its cashier. Open the cashier again from your order "
+             "page, signed in as yourself.")
+NOT_YOURS_PAGE = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>收银台</title>"
+                  "<p>只有为这个订单付款的人才能打开这个收银台。请登录自己的账户，从订单页面重新打开收银台。</p>"
+                  f"<p lang=\"en\">{NOT_YOURS}</p></html>")
+
+
+class NotThePayer(Exception):
+    pass
+
+
+def _payer(payment: dict) -> str:
+    """The account using the cashier: its cashier session (the cookie) or its token, and one the merchant named."""
+    account = None
+    sid = request.cookies.get(COOKIE)
+    if sid:
+        found = store.session(_hash(sid), payment["_id"], _now())
+        account = found["account_id"] if found else None
+    header = request.headers.get("Authorization", "")
+    if account is None and header.startswith("Bearer "):
+        try:
+            account = verify_access_token(header[7:].strip()).id
+        except InvalidToken:
+            account = None
+    if account is None or account not in payment.get("payers", []):
+        logs.log(log, logging.WARNING, "cashier refused: not the payer", payment=payment["_id"])
+        raise NotThePayer()
+    return account
+
+
 def _load(ref: str) -> dict:
     payment = store.payment(ref)
     if payment is None:
         raise not_found("The payment")
+    _payer(payment)
     return payment
+
+
+@cashier.get("/<ref>/enter/<ticket>")
+def cashier_enter(ref, ticket):
+    """The payer's way in: spends the ticket, opens a cashier session in this browser, and shows the cashier."""
+    payment = store.payment(ref)
+    spent = store.spend_ticket(_hash(ticket), ref, _now()) if payment is not None else None
+    if spent is None:
+        logs.log(log, logging.WARNING, "cashier refused: ticket unknown, spent or expired", payment=ref)
+        raise NotThePayer()
+    sid = secrets.token_urlsafe(32)
+    store.add_session(_hash(sid), ref, spent["account_id"], _now() + SESSION_LIFETIME)
+    back = _back()
+    response = redirect(f"/api/v1/payments/stub/{ref}" + (f"?{urlencode({'redirect_url': back})}" if back else ""),
+                        code=303)
+    response.set_cookie(COOKIE, sid, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="Lax",
+                        path=f"/api/v1/payments/stub/{ref}", secure=_host().public_url.startswith("https://"))
+    return response
 
 
 @cashier.get("/<ref>")
@@ -263,6 +333,13 @@ def cashier_pay(ref):
 def cashier_decline(ref):
     _load(ref)
     return _answer(settle(ref, paid=False), settled=True)
+
+
+@cashier.errorhandler(NotThePayer)
+def _not_the_payer(_):
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return {"error": {"code": "not_the_payer", "message": NOT_YOURS, "details": {}}}, 403
+    return NOT_YOURS_PAGE, 403, {"Content-Type": "text/html; charset=utf-8"}
 
 
 @cashier.errorhandler(ApiError)

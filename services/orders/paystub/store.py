@@ -17,6 +17,8 @@ def prepare(db: Database) -> None:
     db.payments.create_index("out_trade_no", unique=True)
     db.refunds.create_index("out_refund_no", unique=True)
     db.notifications.create_index([("delivered", 1), ("next_at", 1)])
+    db.cashier_tickets.create_index("expires_at", expireAfterSeconds=0)
+    db.cashier_sessions.create_index("expires_at", expireAfterSeconds=0)
 
 
 def add_payment(doc: dict) -> bool:
@@ -26,6 +28,32 @@ def add_payment(doc: dict) -> bool:
         return True
     except DuplicateKeyError:
         return False
+
+
+def add_payer(ref: str, account_id: str) -> None:
+    """The merchant says this account may pay (like WeChat Pay's payer openid)."""
+    database().payments.update_one({"_id": ref}, {"$addToSet": {"payers": account_id}})
+
+
+def add_ticket(ticket_hash: str, ref: str, account_id: str, expires_at: datetime) -> None:
+    database().cashier_tickets.insert_one({"_id": ticket_hash, "ref": ref, "account_id": account_id,
+                                           "expires_at": expires_at})
+
+
+def spend_ticket(ticket_hash: str, ref: str, now: datetime) -> dict | None:
+    """The ticket, spent (deleted) in one step: a second use finds nothing. None when unknown or expired."""
+    ticket = database().cashier_tickets.find_one_and_delete({"_id": ticket_hash, "ref": ref})
+    return ticket if ticket is not None and ticket["expires_at"] > now else None
+
+
+def add_session(session_hash: str, ref: str, account_id: str, expires_at: datetime) -> None:
+    database().cashier_sessions.insert_one({"_id": session_hash, "ref": ref, "account_id": account_id,
+                                            "expires_at": expires_at})
+
+
+def session(session_hash: str, ref: str, now: datetime) -> dict | None:
+    found = database().cashier_sessions.find_one({"_id": session_hash, "ref": ref})
+    return found if found is not None and found["expires_at"] > now else None
 
 
 def payment_by_trade_no(out_trade_no: str) -> dict | None:

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from linli.contracts.orders import MISSED_DEADLINE_KINDS
 
+from .holds import payment_window
+
 MEALS = "charity_meals"
 
 
@@ -58,7 +60,10 @@ def deadline_after(status: str, order: dict, now: datetime) -> dict | None:
     """The deadline that watches an order once it reaches `status` (None: nothing to watch)."""
     rule = rule_for(order["listing"]["category"])
     if status == "awaiting_payment":
-        return {"kind": "payment_expiry", "due_at": now + rule.payment}
+        # shorter when little of the slot is left (rules.holds.PRESSURE); set once, never renewed
+        window = payment_window(rule.payment, (order.get("reserved") or {}).get("remaining"),
+                                order["slot"].get("capacity"))
+        return {"kind": "payment_expiry", "due_at": now + window, "minutes": int(window.total_seconds() // 60)}
     if status == "paid":
         return {"kind": "provider_answer", "due_at": now + rule.answer, "final_at": now + rule.answer_final}
     if status == "accepted" and order["listing"]["fulfilment"] == "delivered":
@@ -79,8 +84,11 @@ def escalation_words(kind: str) -> str:
     return f"{DEADLINE_WORDS[kind]}; the coordinator is alerted"
 
 
-def payment_expiry_words(category: str) -> str:
-    return DEADLINE_WORDS["payment_expiry"].format(minutes=int(rule_for(category).payment.total_seconds() // 60))
+def payment_expiry_words(category: str, minutes: int | None = None) -> str:
+    """Why an unpaid order was cancelled: the time it had to pay (its own, when pressure shortened it)."""
+    if minutes is None:
+        minutes = int(rule_for(category).payment.total_seconds() // 60)
+    return DEADLINE_WORDS["payment_expiry"].format(minutes=minutes)
 
 
 def auto_complete_words(category: str) -> str:

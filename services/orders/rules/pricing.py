@@ -2,13 +2,40 @@
 funder ledger's charges for a paid order."""
 from __future__ import annotations
 
-from linli.domain_errors import Conflict
+from linli.domain_errors import Conflict, RuleBroken
 
 
 def choose_tier(tiers: list[dict], tags: tuple[str, ...]) -> dict | None:
     """The cheapest tier the resident's verified tags qualify for."""
     eligible = [t for t in tiers or [] if t.get("tag") in tags]
     return min(eligible, key=lambda t: t["resident_pays_fen"]) if eligible else None
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
+
+
+def at_home(address: dict, homes) -> bool:
+    """Whether an order's address is one of the elder's homes (community, building, room; "" matches any)."""
+    return any(address.get("community_id") == community
+               and (not building or _same(address.get("building", ""), building))
+               and (not room or _same(address.get("room", ""), room)) for community, building, room in homes)
+
+
+def check_subsidy_goes_home(tier: dict | None, price_fen: int, address: dict, homes, elder_name: str) -> None:
+    """A family member orders at the elder's subsidised price only for delivery to where the elder lives:
+    the subsidy is the elder's, not a discount for any address. Refused (not repriced) so the payer learns
+    why at once, rather than meeting a different price at the cashier; ordering for themselves, at their own
+    price, goes anywhere."""
+    if tier is None or tier["resident_pays_fen"] >= price_fen:
+        return
+    if not homes:
+        raise RuleBroken("address", f"{elder_name}'s subsidised price is for delivery to their home, and their profile "
+                                    "has no address yet; ask them or the residents' committee to add it, or order "
+                                    "for yourself at your own price")
+    if not at_home(address, homes):
+        raise RuleBroken("address", f"{elder_name}'s subsidised price is for delivery to their own home; use the "
+                                    "address saved in their profile, or order for yourself at your own price")
 
 
 def amount(price_fen: int, quantity: int, tier: dict | None = None) -> dict:
