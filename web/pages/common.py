@@ -52,3 +52,9 @@ def entrance(address: dict) -> dict | None:
         if building.get("name") == address.get("building"):
             return building.get("entrance")
     return community.get("center")
+
+
+def forget_communities() -> None:
+    """The next read asks the API again (after an admin changed a community)."""
+    global _communities
+    _communities = (0.0, {})
