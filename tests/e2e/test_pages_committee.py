@@ -200,6 +200,23 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
     assert offer["dropoff"]["building"] == "8"
     expect(page.locator(f"#order-{order_id}")).to_have_count(0)
 
+    # the rest of the committee's pages: the verification queues, this week's figures, the downloads
+    page.get_by_role("navigation").get_by_role("link", name="审核").click()
+    expect(page.get_by_role("heading", name="等待审核")).to_be_visible()
+    he.check("c-verify")
+    page.get_by_role("navigation").get_by_role("link", name="本周").click()
+    expect(page.locator("svg.chart")).to_have_count(2)
+    expect(page.locator("#deadlines")).to_have_text(re.compile(r"^\d+$"))
+    he.check("c-figures")
+    page.get_by_role("navigation").get_by_role("link", name="下载").click()
+    he.check("c-downloads")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载服务时长").click()
+    saved = download.value.path()
+    with open(saved, "rb") as f:
+        assert f.read(3) == b"\xef\xbb\xbf", "the hours open in Excel and WPS with Chinese intact (UTF-8 with BOM)"
+    assert download.value.suggested_filename.startswith("volunteer-hours-")
+
 
 def test_the_admin_adds_a_building_to_a_community(stack, town, browser):
     admin = Visit.open(browser, stack.url())
@@ -224,3 +241,74 @@ def test_the_admin_adds_a_building_to_a_community(stack, town, browser):
     hetang = next(c for c in town["api"].get("/api/v1/catalog/communities") if c["id"] == "hetang")
     assert [b["name"] for b in hetang["buildings"]] == ["5", "8", "12"]
     assert hetang["buildings"][2]["entrance"] == {"lng": 121.452, "lat": 30.953}
+
+    # staff: a coordinator for the community, then (it was a trial) found by name and disabled
+    page.locator("#s-name").fill("临时主任")
+    page.locator("#s-username").fill("coord_tmp_ht")
+    page.locator("#s-password").fill(PASSWORD)
+    page.locator("form:has(#s-name)").get_by_label("荷塘社区").check()
+    page.get_by_role("button", name="添加工作人员").click()
+    expect(page.get_by_role("status")).to_contain_text("临时主任 现在可以用 coord_tmp_ht 登录了")
+    assert town["api"].login("coord_tmp_ht", PASSWORD).get("/api/v1/me")["communities"] == ["hetang"]
+    page.locator("#q").fill("临时")
+    page.locator("#find-role").select_option("coordinator")
+    page.get_by_role("button", name="查找").click()
+    page.get_by_label("停用原因").fill("只是试用")
+    admin.check("a-staff-found")
+    page.get_by_role("button", name="停用账号").click()
+    expect(page.get_by_role("status")).to_contain_text("临时主任 的账号已停用")
+    admin.check("a-staff-disabled")
+    refused = town["api"].request("POST", "/api/v1/auth/login", json={"username": "coord_tmp_ht", "password": PASSWORD})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "account_disabled"
+
+
+def test_a_daughter_asks_to_be_linked_to_her_father_orders_his_lunch_and_sees_his_orders(stack, town, browser):
+    coordinator, api = town["coordinator"], town["api"]
+    elder = coordinator.post("/api/v1/accounts/residents", {
+        "name": "钱大爷", "username": "qian_ht", "community_id": "hetang", "birth_year": 1938,
+        "addresses": [{"community_id": "hetang", "building": "5", "room": "201"}]}, expect=201)
+    api.register("qian_daughter", PASSWORD, "钱小红", "resident")
+    api.register("ht_neighbour", PASSWORD, "邻居吴", "resident")
+
+    hong = Visit.open(browser, stack.url())
+    page = hong.page
+    _sign_in(hong, "qian_daughter")
+    page.get_by_role("navigation").get_by_role("link", name="家人").click()
+    hong.check("r-family-first")
+    page.get_by_label("老人的用户名（可以问居委会）").fill("qian_ht")
+    page.get_by_label("关系（例如女儿）").fill("女儿")
+    page.get_by_role("button", name="发出申请").click()
+    expect(page.get_by_role("status")).to_contain_text("申请已发出")
+    expect(page.locator("main")).to_contain_text("等待批准")
+    hong.check("r-family-asked")
+
+    # the committee of his community approves it; she signs in again and may order for him
+    daughter = api.login("qian_daughter", PASSWORD)
+    link = next(x for x in daughter.get("/api/v1/me/family") if x["elder_id"] == elder["id"])
+    coordinator.post(f"/api/v1/family/{link['id']}/approve", expect=200)
+    page.get_by_role("button", name="退出登录").click()
+    _sign_in(hong, "qian_daughter")
+    page.get_by_role("navigation").get_by_role("link", name="家人").click()
+    page.get_by_role("link", name="为 钱大爷 订餐").click()
+    page.get_by_label("餐品").select_option(town["lunch"]["id"])
+    page.get_by_label("日期（午餐）").select_option(tomorrow_in_shanghai())
+    page.get_by_label("社区").select_option("hetang")
+    page.get_by_label("楼号").fill("5")
+    page.get_by_label("房号").fill("201")
+    page.get_by_label("志愿者联系的电话").fill("139 7777 8888")
+    hong.check("r-family-order-form")
+    page.get_by_role("button", name="订午餐").click()
+    expect(page.locator(".flash")).to_contain_text("已为 钱大爷 下单")
+    order_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    hong.check("r-family-ordered")
+    order = coordinator.get(f"/api/v1/orders/{order_id}")
+    assert order["resident_id"] == elder["id"] and order["ordered_by"]["id"] == daughter.get("/api/v1/me")["id"]
+    assert order["amount"]["payable_fen"] == 1500, "no tag on him yet: the full price"
+
+    # his orders, on her family page; a neighbour without a link sees none of them
+    page.get_by_role("navigation").get_by_role("link", name="家人").click()
+    expect(page.locator("#elder-orders")).to_contain_text("钱大爷 · 荷塘爱心午餐")
+    hong.check("r-family-orders")
+    neighbour = api.login("ht_neighbour", PASSWORD)
+    assert neighbour.request("GET", f"/api/v1/orders/{order_id}").status_code == 404
+    assert neighbour.get("/api/v1/orders")["total"] == 0

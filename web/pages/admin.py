@@ -53,10 +53,11 @@ def _done(message: str, anchor: str = ""):
 
 @bp.get("/")
 def home():
-    q = request.args.get("q", "").strip()
-    found = person().get("/api/v1/accounts", q=q, per_page=30).get("items", []) if q else None
+    q, role = request.args.get("q", "").strip(), request.args.get("role", "coordinator")
+    role = role if role in i18n.ROLES and role != "system" else "coordinator"
+    found = person().get("/api/v1/accounts", q=q, role=role, per_page=30).get("items", []) if q else None
     return render_template("a/home.html", categories=gateway().categories(), communities=_fresh_communities(),
-                           q=q, found=found)
+                           q=q, role=role, found=found)
 
 
 @bp.post("/categories")

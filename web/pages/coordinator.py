@@ -174,7 +174,7 @@ def refund(order_id):
         fen = int(round(float(raw) * 100))
         if fen <= 0:
             raise ValueError
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan", "inf"
         flash(_("Please write the amount in yuan, for example 15 or 3.50."))
         return redirect(_back(url_for("coordinator.order", order_id=order_id)), code=303)
     if not reason:
