@@ -1,5 +1,6 @@
 """The pages on the demo data: server render time p50/p95 per page (asked of web/ directly, as Auntie Wang in
-elder mode, the canteen and Xiao Zhang, each page 30 times one after another) and the bytes each page sends on a first load (HTML, CSS, JS;
+elder mode, the canteen and Xiao Zhang, and the committee's and the admin's pages as the demo coordinator and admin;
+each page 30 times one after another) and the bytes each page sends on a first load (HTML, CSS, JS;
 no compression). Prints figures; asserts nothing. Aim (issue 14): p95 under 200 ms and under 150 KB."""
 from __future__ import annotations
 
@@ -56,6 +57,22 @@ def main() -> None:
                     ("p: listing form", f"/p/listings/{mine}/edit", canteen), ("p: reviews", "/p/reviews", canteen),
                     ("p: statement", "/p/statement", canteen), ("p: profile", "/p/profile", canteen)):
                 pages[name], by[name] = path, who
+            # the committee's and the admin's pages, as the demo coordinator (all communities) and admin
+            staff = {}
+            for username in ("coordinator", "admin"):
+                who = staff[username] = requests.Session()
+                form = who.get(f"{web}/signin", timeout=10).text
+                who.post(f"{web}/signin", data={"csrf_token": _csrf(form), "username": username,
+                                                  "password": seed.PASSWORD}, timeout=10).raise_for_status()
+            elder = re.search(r'href="/c/residents/([^"]+)"',
+                              staff["coordinator"].get(f"{web}/c/residents?q=王", timeout=10).text)
+            committee = {"board (coordinator)": "/c/", "residents (coordinator)": "/c/residents?q=王",
+                         "verification (coordinator)": "/c/verify", "this week (coordinator)": "/c/figures",
+                         "downloads (coordinator)": "/c/downloads", "order (coordinator)": f"/c/orders/{order}",
+                         "admin home": "/a/"}
+            if elder:
+                committee["resident (coordinator)"] = f"/c/residents/{elder.group(1)}"
+            pages.update(committee)
             assets = {"site.css": len(requests.get(f"{web}/assets/site.css", timeout=10).content),
                       "htmx.min.js": len(requests.get(f"{web}/assets/vendor/htmx.min.js", timeout=10).content)}
             print(f"assets on a first load: " + ", ".join(f"{k} {v / 1024:.1f} KB" for k, v in assets.items()))
@@ -64,7 +81,8 @@ def main() -> None:
                      "/p": len(requests.get(f"{web}/assets/provider.js", timeout=10).content)
                      + len(requests.get(f"{web}/assets/chime.wav", timeout=10).content)}
             for name, path in pages.items():
-                who = requests.Session() if "nobody" in name else by[name]
+                who = requests.Session() if "nobody" in name else staff["admin"] if name.startswith("admin") \
+                    else staff["coordinator"] if "(coordinator)" in name else by.get(name, wang)
                 samples, size = [], 0
                 for _ in range(ROUNDS):
                     t0 = time.perf_counter()
@@ -73,7 +91,7 @@ def main() -> None:
                     response.raise_for_status()
                     size = len(response.content)
                 first_load = size + (0 if "htmx" in name else sum(assets.values()) + extra.get(path, 0))
-                print(f"{name:<22} {percentiles(samples)}; HTML {size / 1024:.1f} KB, "
+                print(f"{name:<28} {percentiles(samples)}; HTML {size / 1024:.1f} KB, "
                       f"first load {first_load / 1024:.1f} KB")
         finally:
             stack.stop()

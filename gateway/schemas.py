@@ -104,6 +104,9 @@ class AccountDetail(AccountSchema):
 
 class ResidentArgs(PageArgs):
     q = fields.String(validate=validate.Length(1, 40), metadata={"description": "part of the name, or four digits or more of the phone number"})
+    role = fields.String(load_default="resident", validate=validate.OneOf(
+        ("resident", "provider", "volunteer", "coordinator", "admin")),
+        metadata={"description": "admin only: accounts of another role (to find a coordinator to disable)"})
 
 
 ResidentPage = page_schema(AccountSchema, "ResidentPage")

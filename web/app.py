@@ -12,7 +12,7 @@ from linli.config import settings
 
 from . import i18n, store
 from .adapters.gateway import ApiProblem, Gateway, SignedOut
-from .pages import everyone, provider, resident, volunteer
+from .pages import admin, coordinator, everyone, family, provider, resident, volunteer
 from .sessions import MongoSessions, account, needs_sign_in
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +34,9 @@ def create_app() -> Flask:
     app.register_blueprint(resident.bp)
     app.register_blueprint(volunteer.bp)
     app.register_blueprint(provider.bp)
+    app.register_blueprint(coordinator.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(family.bp)
     app.jinja_env.globals.update(when=i18n.when, day=i18n.day, money=i18n.money, STATUS=i18n.STATUS,
                                  DELIVERY=i18n.DELIVERY, ROLES=i18n.ROLES, SLOTS=i18n.SLOTS, TAGS=i18n.TAGS,
                                  LANGUAGES=i18n.LANGUAGES, html_lang=i18n.html_lang, locale=i18n.choose_locale)

@@ -135,3 +135,27 @@ def problem_text(problem) -> str:
     if fields and problem.status in (400, 422):
         text += " " + _("Check: %(fields)s.", fields=", ".join(fields))
     return text
+
+# -- the committee's and the admin's pages: the codes and fields their actions can meet ---------------------------
+ERRORS.update({
+    "refused": _l("This cannot be done. Please check and try again."),
+    "no_failed_delivery": _l("This order has no failed delivery to send out again."),
+    "nothing_to_refund": _l("Nothing was paid for this order, so there is nothing to refund."),
+    "refund_too_large": _l("The refund is more than what is left of the payment."),
+    "not_refundable": _l("This order cannot be refunded now."),
+    "volunteer_not_verified": _l("This volunteer is not verified yet."),
+    "code_locked": _l("The codes of this delivery are locked after too many wrong tries."),
+    "codes_not_locked": _l("The codes of this delivery are not locked."),
+    "account_disabled": _l("This account is disabled."),
+    "offer_closed": _l("This offer is closed already."),
+    "listing_changed": _l("The service changed meanwhile. Please load the page again."),
+    "nothing_to_approve": _l("There is nothing waiting for approval."),
+    "bad_request": _l("Please check what you entered."),
+})
+FIELDS.update({"reason": _l("reason"), "amount_fen": _l("amount"), "volunteer_id": _l("volunteer"),
+               "for_resident_id": _l("resident"), "tags": _l("eligibility"), "checked": _l("how it was checked"),
+               "listing_id": _l("service"), "slot": _l("time"), "month": _l("month"), "party": _l("who pays"),
+               "id": _l("short name (letters)"), "name_zh": _l("Chinese name"), "name_en": _l("English name"),
+               "center": _l("centre"), "entrance": _l("entrance"), "lng": _l("longitude"), "lat": _l("latitude"),
+               "buildings": _l("buildings"), "community_ids": _l("communities"), "committee_phone": _l("committee phone"),
+               "elder_username": _l("the elder's username"), "relation": _l("relation")})

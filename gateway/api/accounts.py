@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from linli.errors import ApiError
 from linli.web import idempotent, requires
 
 from .. import commands
@@ -59,7 +60,9 @@ def set_tags(body, account_id):
 @blp.response(200, ResidentPage)
 def find_residents(args):
     """Residents of the coordinator's communities, found by part of their name or of their phone number (`q`),
-    to order on their behalf."""
+    to order on their behalf. An admin may ask for another role (`role=coordinator`) to find staff."""
+    if args["role"] != "resident" and g.principal.role != "admin":
+        raise ApiError(403, "forbidden", "Only an administrator looks up accounts other than residents.")
     docs, numbers = store.residents_page(units().read(), g.principal, args)
     return {"items": [account_out(a) for a in docs], **numbers}
 

@@ -24,7 +24,7 @@ log = logging.getLogger("gateway.proxy")
 PASS_REQUEST_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-Key", "X-Correlation-ID",
                         # the payment provider's signature travels in these
                         "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial")
-PASS_RESPONSE_HEADERS = ("Content-Type", "Idempotent-Replayed", "Location", "Retry-After")
+PASS_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Idempotent-Replayed", "Location", "Retry-After")
 # a live stream of one person's messages: passed on as it comes, resumed from Last-Event-ID
 STREAMS = {("notify", ("stream",))}
 STREAM_RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "X-Accel-Buffering")
@@ -109,8 +109,8 @@ def _stream(route, headers: dict[str, str]) -> Response:
 PAGE_REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "Cookie", "Referer", "Origin", "User-Agent",
                         "If-None-Match", "If-Modified-Since", "HX-Request", "HX-Current-URL", "HX-Target",
                         "HX-Trigger")
-PAGE_RESPONSE_HEADERS = ("Content-Type", "Location", "Cache-Control", "ETag", "Last-Modified", "Vary",
-                         "Content-Language", "HX-Redirect", "HX-Refresh")
+PAGE_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Location", "Cache-Control", "ETag", "Last-Modified",
+                         "Vary", "Content-Language", "HX-Redirect", "HX-Refresh")  # a download keeps its file name
 PAGES_DOWN = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>邻里 Linli</title>"
               "<p>页面暂时打不开，请过一分钟再试。The pages are not answering just now; please try again "
               "in a minute.</p></html>")

@@ -85,8 +85,10 @@ def disabled_since(db: Database, since: datetime) -> list[str]:
 
 
 def residents_page(u: Unit, who: Principal, args: dict) -> tuple[list[dict], dict]:
-    """Residents of the communities `who` watches over, by part of their name or phone number (`q`)."""
-    query: dict = {"role": "resident", **who.scope_filter("profile.community_id")}
+    """Residents of the communities `who` watches over, by part of their name or phone number (`q`); an admin may
+    ask for accounts of another role (`role`: staff have no community in a profile, so an admin sees them all)."""
+    role = args.get("role", "resident")
+    query: dict = {"role": role, **(who.scope_filter("profile.community_id") if role == "resident" else {})}
     if "q" in args:
         kind, pattern = rules.name_or_phone(args["q"])
         query.update({"profile.phone": {"$regex": pattern}} if kind == "phone" else

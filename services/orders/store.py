@@ -48,8 +48,9 @@ def emit(u: Unit, order_id: str, event: Event) -> None:
 
 def visible_to(who: Principal) -> dict | None:
     """The orders a person may see, as a filter (None: none at all)."""
-    if who.role == "resident":
-        return {"$or": [{"resident_id": who.id}, {"ordered_by.id": who.id}]}
+    if who.role == "resident":  # their own, those they placed, and those of elders they have an approved link to
+        mine = [{"resident_id": who.id}, {"ordered_by.id": who.id}]
+        return {"$or": mine + ([{"resident_id": {"$in": [r.id for r in who.family]}}] if who.family else [])}
     if who.role == "provider":
         return {"provider.owner_id": who.id}
     if who.is_staff:

@@ -310,6 +310,25 @@ def test_an_admin_disables_a_staff_account_and_its_sessions_and_tokens_stop_at_o
     assert gateway.get("/api/v1/me", headers=_auth(_login(gateway, "root2").get_json())).status_code == 200
 
 
+def test_an_admin_finds_coordinators_by_name_to_disable_one_and_a_coordinator_finds_only_residents(gateway):
+    _staff("admin", "root1")
+    _staff("coordinator", "lin")
+    from gateway.admin import create_account
+
+    create_account("wang", PASSWORD, "Wang Director", "coordinator", ("pengfei",))
+    root1, lin = _login(gateway, "root1").get_json(), _login(gateway, "lin").get_json()
+    _register(gateway, "lin_resident", name="Lin the resident")
+    found = gateway.get("/api/v1/accounts?q=wang&role=coordinator", headers=_auth(root1))
+    assert found.status_code == 200 and [a["username"] for a in found.get_json()["items"]] == ["wang"]
+    staff = gateway.get("/api/v1/accounts?q=lin&role=coordinator", headers=_auth(root1)).get_json()["items"]
+    assert [a["username"] for a in staff] == ["lin"], "the coordinator, not the resident named Lin"
+    assert [a["role"] for a in gateway.get("/api/v1/accounts?q=lin", headers=_auth(root1)).get_json()["items"]] == [
+        "resident"], "residents by default"
+    refused = gateway.get("/api/v1/accounts?q=wang&role=coordinator", headers=_auth(lin))
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    assert gateway.get("/api/v1/accounts?role=nobody", headers=_auth(root1)).status_code == 422
+
+
 def test_a_resident_names_only_communities_linli_serves_in_their_profile(gateway):
     first, second = _register(gateway, "chen1"), _register(gateway, "chen2")
     for who in (first, second):

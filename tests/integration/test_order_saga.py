@@ -295,6 +295,21 @@ def test_a_family_member_orders_for_an_elder_at_the_elders_price_and_both_see_it
     assert "for_resident_id" in str(getattr(refused.value, "details", refused.value))
 
 
+def test_a_family_member_sees_the_orders_the_elder_placed_and_a_stranger_does_not(client):
+    from linli.auth import Principal, Relative
+
+    daughter = Principal(id="acc_daughter", role="resident", name="Chen Jing",
+                         family=(Relative(kit.ELDER.id, kit.ELDER.name, kit.ELDER.tags),))
+    unlinked = Principal(id="acc_neighbour", role="resident", name="Neighbour Wu")
+    order = kit.placed_and_reserved(who=kit.ELDER)
+    listed = client.get("/api/v1/orders", headers=kit.token(daughter)).get_json()
+    assert [o["id"] for o in listed["items"]] == [order["_id"]]
+    assert client.get(f"/api/v1/orders/{order['_id']}", headers=kit.token(daughter)).status_code == 200
+    for stranger in (unlinked, kit.RESIDENT):
+        assert client.get("/api/v1/orders", headers=kit.token(stranger)).get_json()["total"] == 0
+        assert client.get(f"/api/v1/orders/{order['_id']}", headers=kit.token(stranger)).status_code == 404
+
+
 def _on_its_way(client, order) -> None:
     """Paid, accepted, ready and picked up by a volunteer, as delivery's events tell orders."""
     _pay_and_notify(client, order)

@@ -248,3 +248,33 @@ class Person:
 
     def statement_csv(self, month: str) -> bytes:
         return self.call("GET", "/api/v1/payments/statements/mine", params={"month": month, "format": "csv"}, raw=True)
+    # -- the committee (coordinator) and the admin: one generic call each way, named by the pages --------------
+    def get(self, path: str, **params) -> Any:
+        return self.call("GET", path, params={k: v for k, v in params.items() if v not in (None, "")})
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.call("POST", path, json=body if body is not None else {})
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.call("PUT", path, json=body)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.call("PATCH", path, json=body)
+
+    def download(self, path: str, **params) -> tuple[bytes, str, str]:
+        """A file the API makes (a CSV with its byte-order mark): its bytes, type and attachment header, as sent."""
+        def fetch(token: str) -> requests.Response:
+            try:
+                return _session.get(self.gateway.base_url + path, params=params, timeout=TIMEOUT,
+                                    headers={"Authorization": f"Bearer {token}", "Accept": "text/csv"})
+            except requests.RequestException:
+                raise _unavailable()
+
+        response = fetch(self._access())
+        if response.status_code == 401:
+            response = fetch(self._renew())
+        if response.status_code >= 400:
+            _answer(response)
+            raise _unavailable()
+        return (response.content, response.headers.get("Content-Type", "text/csv"),
+                response.headers.get("Content-Disposition", "attachment"))

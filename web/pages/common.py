@@ -1,24 +1,21 @@
-"""What every page shares: the communities (read through the API, kept a minute), the person's own
+"""What every page shares: the communities (read through the API once per request), the person's own
 community and saved address, elder mode, and the committee's phone number."""
 from __future__ import annotations
 
-import time
 
 from flask import g
 
 from ..sessions import gateway, person
 
-_communities: tuple[float, dict] = (0.0, {})
 CITY_HOTLINE = "12345"  # when a community has no committee number yet: the city's service hotline
 
 
 def communities() -> dict[str, dict]:
-    global _communities
-    at, known = _communities
-    if time.monotonic() - at > 60 or not known:
-        known = {c["id"]: c for c in gateway().communities()}
-        _communities = (time.monotonic(), known)
-    return known
+    """Read once per request: a community or building the admin just added is there on the next page, in every
+    worker (a process-wide cache kept them from the profile's list for a minute)."""
+    if "communities" not in g:
+        g.communities = {c["id"]: c for c in gateway().communities()}
+    return g.communities
 
 
 def me() -> dict:
@@ -53,3 +50,8 @@ def entrance(address: dict) -> dict | None:
         if building.get("name") == address.get("building"):
             return building.get("entrance")
     return community.get("center")
+
+
+def forget_communities() -> None:
+    """The next read in this request asks the API again (after the admin changed a community)."""
+    g.pop("communities", None)
