@@ -55,3 +55,12 @@ def entrance(address: dict) -> dict | None:
 def forget_communities() -> None:
     """The next read in this request asks the API again (after the admin changed a community)."""
     g.pop("communities", None)
+
+
+def fen(raw: str) -> int | None:
+    """Yuan as a person writes them ("15", "3.50") in fen, or None for words, a negative amount, "nan" or "inf"."""
+    try:
+        value = int(round(float(raw.strip()) * 100))
+    except (ValueError, OverflowError):  # words, "nan", "inf", "1e999"
+        return None
+    return value if value >= 0 else None

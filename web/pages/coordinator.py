@@ -14,7 +14,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from .. import i18n
 from ..adapters.gateway import ApiProblem, SignedOut
-from ..sessions import account, person
+from ..sessions import person
 from . import common
 from .svg import Spot, bars, dispatch_map
 
@@ -32,15 +32,6 @@ DEADLINES = {"payment_expiry": _l("waiting for payment"), "provider_answer": _l(
              "remake_by": _l("to be made again"), "auto_complete": _l("completes by itself")}
 LATE = {"provider_answer": _l("the kitchen did not answer in time"), "ready_by": _l("not ready when the slot began"),
         "remake_by": _l("not made again in time"), "provider_final": _l("the kitchen did not answer at all")}
-
-
-@bp.before_app_request
-def _coordinators_home():
-    """The committee's home is its board."""
-    who = account()
-    if request.path == "/" and who and who.get("role") == "coordinator":
-        return redirect(url_for("coordinator.board"))
-    return None
 
 
 @bp.context_processor

@@ -172,14 +172,6 @@ def listings():
                            fulfilments=FULFILMENTS, listing_states=LISTING_STATES)
 
 
-def _yuan(raw: str) -> int | None:
-    try:
-        fen = int(round(float(raw.strip()) * 100))
-    except (ValueError, OverflowError):  # words, "nan", "inf"
-        return None
-    return fen if fen >= 0 else None
-
-
 def parse_listing(form, communities: dict) -> tuple[dict, list[str]]:
     """The listing form as the API's body, and a sentence for each thing to correct (naming the field)."""
     problems: list[str] = []
@@ -189,7 +181,7 @@ def parse_listing(form, communities: dict) -> tuple[dict, list[str]]:
         problems.append(_("Please write a title."))
     if body["status"] not in LISTING_STATES:
         body["status"] = "published"
-    price = _yuan(form.get("price", ""))
+    price = common.fen(form.get("price", ""))
     if price is None:
         problems.append(_("Please write the price in yuan, for example 15 or 3.50."))
     else:
@@ -231,7 +223,7 @@ def parse_listing(form, communities: dict) -> tuple[dict, list[str]]:
         funder, share = form.get(f"tier{i}_funder", "").strip(), form.get(f"tier{i}_share", "").strip()
         if not (tag or pays or funder or share):
             continue
-        pays_fen, share_fen = _yuan(pays), (_yuan(share) if share else 0)
+        pays_fen, share_fen = common.fen(pays), (common.fen(share) if share else 0)
         if tag not in i18n.TAGS or pays_fen is None or share_fen is None or (share_fen and not funder):
             problems.append(_("Price tier %(n)s: choose who it is for, what they pay in yuan, and who pays the rest "
                               "and how much.", n=i + 1))

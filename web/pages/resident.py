@@ -18,7 +18,8 @@ from . import common
 
 bp = Blueprint("resident", __name__)
 DAYS_AHEAD = 7
-ROLE_HOMES = {"volunteer": "volunteer.home", "provider": "provider.home"}  # each role's own main page
+ROLE_HOMES = {"volunteer": "volunteer.home", "provider": "provider.home",  # each role's own main page
+              "coordinator": "coordinator.board", "admin": "admin.home"}
 
 
 def _signed_in() -> None:
@@ -78,8 +79,6 @@ def home():
         return render_template("welcome.html")
     if g.account["role"] in ROLE_HOMES:
         return redirect(url_for(ROLE_HOMES[g.account["role"]]))
-    if g.account["role"] != "resident":
-        return render_template("other_role.html")
     p = common.profile()
     community = common.home_community()
     zone = community.get("timezone") if community else None
@@ -137,11 +136,8 @@ def search():
     for name, key in (("min_price", "min"), ("max_price", "max")):
         raw = args.get(key, "").strip()
         if raw:
-            try:
-                params[name] = int(round(float(raw) * 100))
-                if params[name] < 0:
-                    raise ValueError
-            except ValueError:
+            params[name] = common.fen(raw)
+            if params[name] is None:
                 problems.append(_("Please write the price in yuan, for example 15 or 3.50."))
     community = common.home_community()
     if community and not params["q"]:
