@@ -70,6 +70,8 @@ class OrderPaid(OrderRef):
     slot_end = fields.String(required=True)
     dropoff = fields.Nested(Area, required=True)
     items = fields.List(fields.Nested(Item), required=True)
+    # the provider's answer deadline (orders' deadline rules): catalog's scorecard judges answers against it
+    answer_by = fields.String(required=True)
 
 
 class DeliveryRequested(OrderRef):
@@ -84,8 +86,6 @@ class DeliveryRequested(OrderRef):
     items = fields.List(fields.Nested(Item), required=True)
     pickup_code = fields.String(required=True)
     handover_code = fields.String(required=True)
-    # the provider's answer deadline (orders' deadline rules): catalog's scorecard judges answers against it
-    answer_by = fields.String(required=True)
 
 
 class OrderAccepted(OrderRef):

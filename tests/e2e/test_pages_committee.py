@@ -16,7 +16,7 @@ from devstack.client import Client
 from gateway.admin import create_account
 from tests.conftest import configured_as, eventually
 from tests.e2e.browser import Visit, launch
-from tests.e2e.conftest import PASSWORD, tomorrow_in_shanghai, verified_canteen
+from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
 
 # two communities of their own, far from the other tests' volunteers and kitchens
 HOME = {"id": "hetang", "name": "荷塘社区", "center": {"lng": 121.4512, "lat": 30.9521},
@@ -145,8 +145,7 @@ def _failed_delivery(stack, town, room: str = "301") -> str:
                     "phone": "139 2222 3344", "location": HOME["buildings"][1]["entrance"]}}, expect=201)
     mine = lambda: resident.get(f"/api/v1/orders/{order['id']}")
     eventually(lambda: mine()["status"] == "awaiting_payment" or None, what="the portion to be held")
-    cashier = resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200)["cashier_url"]
-    api.request("POST", cashier.split(str(stack.ports["gateway"]), 1)[1] + "/pay", expect=200)
+    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
     eventually(lambda: mine()["status"] == "paid" or None, what="the payment")
     pickup = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)["pickup_code"]
     canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)

@@ -3,11 +3,20 @@ the gateway's outbox in the same transaction, the gateway's relay publishes it t
 worker keeps its read model from it. Nobody publishes an account event by hand here."""
 from __future__ import annotations
 
+import pytest
+
 from gateway import bootstrap as gateway_bootstrap
 from linli.relay import Relay
 from tests.conftest import eventually
 from tests.integration.notify_kit import NotifyWorld
 from tests.integration.test_gateway_accounts import PASSWORD, _auth, _register, _staff, catalog_communities, gateway  # noqa: F401
+
+
+@pytest.fixture
+def mongo_env(linli_env):
+    """The gateway's fixtures run on the database alone elsewhere; here its relay and notify need the broker too,
+    so they share this test's one namespace on both."""
+    return linli_env
 
 
 def _person(world: NotifyWorld, account_id: str) -> dict | None:

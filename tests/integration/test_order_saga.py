@@ -186,7 +186,7 @@ def test_a_provider_downloads_its_own_monthly_statement_and_never_another_provid
     orders = [kit.placed_and_reserved(who=kit.ELDER, quantity=q, tiers=kit.TIERS) for q in (1, 2)]
     for order in orders:
         payment = client.post(f"/api/v1/orders/{order['_id']}/pay", headers=kit.token(kit.ELDER)).get_json()
-        paystub.settle(payment["cashier_url"].rsplit("/", 1)[1], paid=True)
+        paystub.settle(kit.cashier_ref(payment), paid=True)
     kit.deliver_notifications(client)
     month = utcnow().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     mine = client.get(f"/api/v1/payments/statements/mine?month={month}", headers=kit.token(kit.PROVIDER)).get_json()
