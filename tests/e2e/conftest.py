@@ -106,3 +106,16 @@ def place_retrying(who: Client, body: dict, tries: int = 6):
             return answer
         time.sleep(2)
     raise AssertionError(f"the order was not served after {tries} tries: {answer.text[:300]}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, one per test module of pages (tests/e2e/browser.py launches it)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.browser import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

@@ -10,12 +10,12 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from devstack.client import Client
 from gateway.admin import create_account
 from tests.conftest import configured_as, eventually
-from tests.e2e.browser import Visit, launch
+from tests.e2e.browser import Visit
 from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
 
 # two communities of their own, far from the other tests' volunteers and kitchens
@@ -53,14 +53,6 @@ def town(stack, staff):
     volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": KITCHEN})
     return {"api": api, "admin": admin, "coordinator": coordinator, "canteen": canteen, "lunch": lunch,
             "volunteer": volunteer}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _sign_in(visit: Visit, username: str) -> None:

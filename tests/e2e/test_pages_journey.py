@@ -12,12 +12,12 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from devstack.client import Client
 from gateway.admin import create_account
 from tests.conftest import configured_as, eventually
-from tests.e2e.browser import Visit, launch
+from tests.e2e.browser import Visit
 from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen, verified_profile
 
 # communities of their own, far from the other tests' (their volunteers and radius listings never reach them)
@@ -58,14 +58,6 @@ def town(stack, staff):
     return {"api": api, "coordinator": coordinator, "canteen": canteen, "canteen_username": canteen_name,
             "other_canteen": other_canteen, "other_volunteer": other_volunteer, "resident": resident,
             "suffix": suffix}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _sign_in(visit: Visit, username: str) -> None:

@@ -9,12 +9,12 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from devstack.client import Client
 from gateway.admin import create_account
 from tests.conftest import configured_as, eventually
-from tests.e2e.browser import Visit, launch
+from tests.e2e.browser import Visit
 from tests.e2e.conftest import PASSWORD, verified_canteen
 
 # a community of its own, far from the other tests' (their volunteers and radius listings never reach it)
@@ -53,14 +53,6 @@ def town(stack, staff):
     volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": {"lng": 121.3020, "lat": 31.0525}})
     return {"api": api, "coordinator": coordinator, "other_coordinator": api.login("coord_qw", PASSWORD),
             "canteen": canteen, "lunch": lunch, "volunteer": volunteer}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_auntie_wang_in_elder_mode_orders_tomorrows_lunch_pays_follows_it_and_reviews(stack, town, browser):
