@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from devstack.client import Client
 from devstack.net import free_port
@@ -92,7 +93,8 @@ def pay_at_cashier(stack, payment: dict) -> None:
 
 def place_retrying(who: Client, body: dict, tries: int = 6):
     """Places an order as a person does when told "please try again in a minute" (503: a service slow to answer
-    on a machine under load): again, with the same Idempotency-Key, so it is placed at most once. Returns the
+    on a machine under load) or when the connection drops before an answer (gunicorn closing a kept-alive
+    connection just as the request goes out): again, with the same Idempotency-Key, so it is placed at most once. Returns the
     answer that was not a 503: 201 placed, or a refusal."""
     import time
 
@@ -100,12 +102,18 @@ def place_retrying(who: Client, body: dict, tries: int = 6):
 
     key = new_key()
     for _ in range(tries):
-        answer = who.request("POST", "/api/v1/orders", json=body, idempotency_key=key)
+        try:
+            answer = who.request("POST", "/api/v1/orders", json=body, idempotency_key=key)
+        except requests.ConnectionError as lost:  # a kept-alive connection the server closed as we sent: the
+            answer = lost                          # answer never came, so ask again with the same key
+            time.sleep(0.5)
+            continue
         still_working = answer.status_code == 409 and answer.json()["error"]["code"] == "request_in_progress"
         if answer.status_code != 503 and not still_working:  # the first try may still be under way: ask again
             return answer
         time.sleep(2)
-    raise AssertionError(f"the order was not served after {tries} tries: {answer.text[:300]}")
+    raise AssertionError(f"the order was not served after {tries} tries: "
+                         f"{getattr(answer, 'text', str(answer))[:300]}")
 
 
 @pytest.fixture(scope="module")
