@@ -70,6 +70,8 @@ class OrderPaid(OrderRef):
     slot_end = fields.String(required=True)
     dropoff = fields.Nested(Area, required=True)
     items = fields.List(fields.Nested(Item), required=True)
+    # the provider's answer deadline (orders' deadline rules): catalog's scorecard judges answers against it
+    answer_by = fields.String(required=True)
 
 
 class DeliveryRequested(OrderRef):

@@ -45,6 +45,7 @@ def paid_event(order: dict) -> dict:
         "slot_start": iso(order["slot"]["start"]), "slot_end": iso(order["slot"]["end"]),
         "dropoff": {"community_id": order["address"]["community_id"]},
         "items": [{"title": order["listing"]["title"], "quantity": order["quantity"]}],
+        "answer_by": iso(order["deadline"]["due_at"]),  # the provider_answer deadline set on the paid move
     }
 
 
