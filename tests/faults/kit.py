@@ -355,6 +355,7 @@ def counts(mongo_url: str, namespace: str, order_ids: list[str], listing_id: str
             "placed_events": dict(events("orders", "orders.order.placed")),
             "confirmed_events": dict(events("catalog", "catalog.reservation.confirmed")),
             "paid_events": dict(events("orders", "orders.order.paid")),
+            "delivery_requested_events": dict(events("orders", "orders.delivery.requested")),
             "task_events": dict(events("delivery", "delivery.task.created")),
             "catalog_handled_placed": handled("catalog", "orders", "orders.order.placed"),
             "orders_handled_confirmed": handled("orders", "catalog", "catalog.reservation.confirmed"),
@@ -370,3 +371,20 @@ def dead_letters(amqp_url: str, namespace: str) -> dict[str, int]:
         channel = conn.channel()
         return {c: channel.queue_declare(f"{namespace}.{c}.dead", passive=True).message_count
                 for c in ("catalog", "orders", "delivery")}
+
+
+def dead_letter_details(amqp_url: str, namespace: str, consumer: str, limit: int = 5) -> list[dict]:
+    """A look at the first dead letters of a consumer (left in the queue): type, headers, event id."""
+    found = []
+    with Connection(amqp_url, connect_timeout=5, heartbeat=0) as conn:
+        channel = conn.default_channel
+        for _ in range(limit):
+            message = channel.basic_get(f"{namespace}.{consumer}.dead", no_ack=False)
+            if message is None:
+                break
+            props = message.properties
+            headers = {k: v for k, v in (props.get("application_headers") or {}).items() if k != "x-death"}
+            found.append({"type": props.get("type"), "id": props.get("message_id"), "headers": headers,
+                          "death": [(d.get("reason"), d.get("queue"), d.get("count"))
+                                    for d in (props.get("application_headers") or {}).get("x-death", [])]})
+    return found

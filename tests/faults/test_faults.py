@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import eventually
 from tests.e2e.conftest import lunch
 from tests.faults.conftest import HOME
-from tests.faults.kit import counts, dead_letters, place_and_pay
+from tests.faults.kit import counts, dead_letter_details, dead_letters, place_and_pay
 
 pytestmark = pytest.mark.fault
 
@@ -47,7 +47,7 @@ def _in_flight(world, name: str, fault) -> None:
     want = {"orders": n, "orders_paid": n, "reservations": n, "reservations_confirmed": n, "portions_taken": n,
             "payments": n, "payments_succeeded": n, "provider_payments": n, "ledger_orders": n, "ledger_reversals": 0,
             "delivery_tasks": n, "delivery_task_orders": n, "placed_events": sent, "confirmed_events": sent,
-            "paid_events": sent, "task_events": sent, "catalog_handled_placed": n, "orders_handled_confirmed": n,
+            "paid_events": sent, "delivery_requested_events": sent, "task_events": sent, "catalog_handled_placed": n, "orders_handled_confirmed": n,
             "delivery_handled_paid": n}
     mongo_url = world.mongo.url
 
@@ -63,7 +63,10 @@ def _in_flight(world, name: str, fault) -> None:
         raise AssertionError(f"{name}: counts differ from one per order:\n"
                              + "\n".join(f"  {k}: {got[k]!r} (want {want.get(k, 'one value')!r})"
                                          for k in got if got[k] != want.get(k)))
-    assert dead_letters(world.broker.url, world.stack.namespace) == {"catalog": 0, "orders": 0, "delivery": 0}
+    dead = dead_letters(world.broker.url, world.stack.namespace)
+    assert dead == {"catalog": 0, "orders": 0, "delivery": 0}, (dead, {
+        consumer: dead_letter_details(world.broker.url, world.stack.namespace, consumer)
+        for consumer, count in dead.items() if count})
     world.stack.wait_ready(timeout=120)
 
 

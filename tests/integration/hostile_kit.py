@@ -35,6 +35,8 @@ def app_of(service: str):
         from services.orders.app import create_app
     elif service == "delivery":
         from services.delivery.app import create_app
+    elif service == "notify":
+        from services.notify.app import create_app
     else:
         from gateway.app import create_app
     return create_app()
@@ -47,6 +49,8 @@ def database_of(service: str):
         from services.orders.store import database
     elif service == "delivery":
         from services.delivery.store import database
+    elif service == "notify":
+        from services.notify.store import database
     else:
         from gateway.bootstrap import database
     return database()
@@ -70,7 +74,7 @@ def _verified_provider(client) -> None:
     assert verified.status_code == 200, verified.get_json()
 
 
-SERVICES = ("catalog", "orders", "delivery", "gateway")
+SERVICES = ("catalog", "orders", "delivery", "notify", "gateway")
 
 
 @pytest.fixture(scope="module")

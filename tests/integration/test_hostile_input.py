@@ -61,6 +61,9 @@ TARGETS = [
     Target("gateway-profile", "gateway", "PUT", "/api/v1/me/profile", ("acc_res", "resident"), {
         "birth_year": 1950, "emergency_contact": {"name": "王小明", "phone": "139 1234 5679", "relation": "son"}},
         text=("emergency_contact", "name"), whole=("birth_year",)),
+    Target("notify-preferences", "notify", "PUT", "/api/v1/notify/preferences", ("acc_res", "resident"), {
+        "channels": ["in_app", "sms"], "quiet_hours": {"start": "22:00", "end": "07:00"}},
+        text=("quiet_hours", "start")),
 ]
 
 
@@ -268,6 +271,28 @@ def test_query_strings_are_typed_as_strictly_as_json(catalog):
     assert ok.status_code == 200 and ok.get_json()["page"] == 2 and ok.get_json()["per_page"] == 5
 
 
+def test_the_inbox_query_is_typed_as_strictly_as_json(world):
+    client, resident = world["notify"], token("acc_res", "resident")
+    for query, name in (("page=1.5", "page"), ("per_page=2.0", "per_page"), ("page=%EF%BC%92", "page"),
+                        ("page=99999999999999999999999", "page"), ("unread=1", "unread"), ("unread=yes", "unread"),
+                        ("unread=True", "unread")):
+        assert_field_named(client.get(f"/api/v1/notify/messages?{query}", headers=resident), (name,))
+    ok = client.get("/api/v1/notify/messages?page=2&per_page=5&unread=true", headers=resident)
+    assert ok.status_code == 200 and ok.get_json()["page"] == 2 and ok.get_json()["per_page"] == 5
+
+
+def test_marking_read_takes_message_ids_as_text_and_nothing_else(world):
+    client, resident = world["notify"], token("acc_res", "resident")
+    before = snapshot("notify")
+    for bad in ([1], [True], ["msg\x00x"], ["\ud800"], [{"$gt": ""}], "msg_1", ["m" * 65]):
+        refused = client.post("/api/v1/notify/messages/read", data=json.dumps({"ids": bad}),
+                              content_type="application/json", headers=resident)
+        assert_field_named(refused, ("ids",))
+    assert_error(client.post("/api/v1/notify/messages/read", json={"ids": ["msg_1"], "all": True},
+                             headers=resident), 422, "validation_failed")
+    assert snapshot("notify") == before
+
+
 def test_query_booleans_are_true_or_false(world):
     client = world["orders"]
     coordinator = token("acc_coord", "coordinator")
@@ -281,7 +306,8 @@ def test_query_booleans_are_true_or_false(world):
 def test_a_nul_in_a_path_parameter_is_refused_naming_it(service, world):
     client = world[service]
     path = {"catalog": "/api/v1/catalog/listings/lst%00x", "orders": "/api/v1/orders/ord%00x",
-            "delivery": "/api/v1/delivery/tasks/tsk%00x", "gateway": "/api/v1/accounts/acc%00x"}[service]
+            "delivery": "/api/v1/delivery/tasks/tsk%00x",
+            "notify": "/api/v1/notify/boards/lian%00xi/messages", "gateway": "/api/v1/accounts/acc%00x"}[service]
     who = token("acc_admin", "admin")
     response = client.get(path, headers=who)
     assert response.status_code == 422, response.get_json()

@@ -252,7 +252,7 @@ def test_nobody_reads_another_persons_inbox_or_stream(world):
     for stranger in (zhao, lin, chen):
         refused = world.post("/messages/read", stranger, {"ids": [wang_message["id"]]})
         assert refused.status_code == 404, refused.text
-    assert world.inbox(wang, unread=True)[0]["read_at"] is None
+    assert world.inbox(wang, unread="true")[0]["read_at"] is None
     assert world.get("/messages", None).status_code == 401
     assert world.get("/stream", None).status_code == 401
     assert world.get("/boards/lianxi/messages", wang).status_code == 403
