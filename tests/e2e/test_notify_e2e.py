@@ -17,7 +17,7 @@ from pymongo import MongoClient
 
 from devstack.client import Client
 from tests.conftest import configured_as, eventually
-from tests.e2e.conftest import PASSWORD, community, lunch, tomorrow_in_shanghai, verified_canteen
+from tests.e2e.conftest import PASSWORD, community, lunch, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
 from tests.integration.notify_kit import Stream
 
 CANTEEN = {"lng": 121.5520, "lat": 31.1810}
@@ -84,8 +84,7 @@ def test_offers_withdrawals_new_orders_and_welfare_checks_reach_the_right_stream
         order = elder.post("/api/v1/orders", body, expect=201, idempotency_key="notify-e2e-order")
         eventually(lambda: elder.get(f"/api/v1/orders/{order['id']}")["status"] == "awaiting_payment",
                    what="the portion to be held")
-        cashier = elder.post(f"/api/v1/orders/{order['id']}/pay", expect=200)["cashier_url"]
-        api.request("POST", cashier.split(str(stack.ports["gateway"]), 1)[1] + "/pay", expect=200)
+        pay_at_cashier(stack, elder.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
         new_order = _next_of(canteen_stream, "new_order")
         assert new_order["refs"]["order_id"] == order["id"] and new_order["urgency"] == "urgent"
         assert "爱心午餐" in new_order["body"]

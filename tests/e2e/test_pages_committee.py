@@ -16,7 +16,7 @@ from devstack.client import Client
 from gateway.admin import create_account
 from tests.conftest import configured_as, eventually
 from tests.e2e.browser import Visit, launch
-from tests.e2e.conftest import PASSWORD, tomorrow_in_shanghai, verified_canteen
+from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
 
 # two communities of their own, far from the other tests' volunteers and kitchens
 HOME = {"id": "hetang", "name": "荷塘社区", "center": {"lng": 121.4512, "lat": 30.9521},
@@ -51,8 +51,12 @@ def town(stack, staff):
         "name": "小陈", "phone": "138 0000 0071", "community_ids": ["hetang"], "vehicle": "bike"}, expect=201)
     coordinator.post(f"/api/v1/delivery/volunteers/{profile['id']}/verify", expect=200)
     volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": KITCHEN})
+    # one waiting for the committee's verification, whom it turns down
+    waiting = api.register("ht_luo", PASSWORD, "小罗", "volunteer")
+    waiting.post("/api/v1/delivery/volunteers", {
+        "name": "小罗", "phone": "138 0000 0072", "community_ids": ["hetang"], "vehicle": "foot"}, expect=201)
     return {"api": api, "admin": admin, "coordinator": coordinator, "canteen": canteen, "lunch": lunch,
-            "volunteer": volunteer}
+            "volunteer": volunteer, "waiting": waiting}
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +149,7 @@ def _failed_delivery(stack, town, room: str = "301") -> str:
                     "phone": "139 2222 3344", "location": HOME["buildings"][1]["entrance"]}}, expect=201)
     mine = lambda: resident.get(f"/api/v1/orders/{order['id']}")
     eventually(lambda: mine()["status"] == "awaiting_payment" or None, what="the portion to be held")
-    cashier = resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200)["cashier_url"]
-    api.request("POST", cashier.split(str(stack.ports["gateway"]), 1)[1] + "/pay", expect=200)
+    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
     eventually(lambda: mine()["status"] == "paid" or None, what="the payment")
     pickup = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)["pickup_code"]
     canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)
@@ -204,6 +207,23 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
     page.get_by_role("navigation").get_by_role("link", name="审核").click()
     expect(page.get_by_role("heading", name="等待审核")).to_be_visible()
     he.check("c-verify")
+    # a volunteer turned down: a reason is asked for, the volunteer reads it and cannot go on duty
+    luo = page.locator("li.card", has_text="小罗")
+    luo.get_by_role("button", name="不通过").click()
+    expect(page.get_by_role("status").first).to_have_text("请简单写明不通过的原因。")
+    luo.get_by_label("不通过的原因（志愿者会看到）").fill("请先来居委会面谈一次")
+    luo.get_by_role("button", name="不通过").click()
+    expect(page.get_by_role("status").first).to_contain_text("这位志愿者未通过审核")
+    expect(page.locator("li.card", has_text="小罗")).to_contain_text("未通过：请先来居委会面谈一次")
+    assert town["waiting"].get("/api/v1/delivery/volunteers/me")["status"] == "refused"
+    assert town["waiting"].request("PUT", "/api/v1/delivery/volunteers/me/duty", json={
+        "on_duty": True, "location": KITCHEN}).json()["error"]["code"] == "volunteer_refused"
+    he.check("c-verify-refused")
+    luo_visit = Visit.open(browser, stack.url())
+    _sign_in(luo_visit, "ht_luo")
+    expect(luo_visit.page.locator("#refused")).to_contain_text("原因：请先来居委会面谈一次")
+    expect(luo_visit.page.locator("#go-on-duty")).to_have_count(0)
+    luo_visit.check("v-refused", elder=False)
     page.get_by_role("navigation").get_by_role("link", name="本周").click()
     expect(page.locator("svg.chart")).to_have_count(2)
     expect(page.locator("#deadlines")).to_have_text(re.compile(r"^\d+$"))

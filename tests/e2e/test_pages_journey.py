@@ -18,7 +18,7 @@ from devstack.client import Client
 from gateway.admin import create_account
 from tests.conftest import configured_as, eventually
 from tests.e2e.browser import Visit, launch
-from tests.e2e.conftest import PASSWORD, tomorrow_in_shanghai, verified_canteen, verified_profile
+from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen, verified_profile
 
 # communities of their own, far from the other tests' (their volunteers and radius listings never reach them)
 HOME = {"id": "hexin", "name": "河心社区", "center": {"lng": 121.2012, "lat": 30.9521},
@@ -84,9 +84,7 @@ def _order_and_pay(stack, town, listing_id: str, **more) -> dict:
                     "phone": "139 1234 5670", "location": HOME["buildings"][0]["entrance"], **more}}, expect=201)
     status = lambda: resident.get(f"/api/v1/orders/{order['id']}")["status"]  # noqa: E731
     eventually(lambda: status() == "awaiting_payment", timeout=30, what="the kitchen to hold the portion")
-    payment = resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200)
-    cashier = payment["cashier_url"].split(str(stack.ports["gateway"]), 1)[1]
-    api.request("POST", cashier + "/pay", expect=200)
+    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
     eventually(lambda: status() == "paid", timeout=30, what="the payment")
     return resident.get(f"/api/v1/orders/{order['id']}")
 
