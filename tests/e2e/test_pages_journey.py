@@ -36,10 +36,10 @@ def town(stack, staff):
     for community in (HOME, ELSEWHERE):
         admin.request("POST", "/api/v1/catalog/communities", json=community, expect=(201, 409))
     with configured_as(stack.env):
-        create_account("coord_hx", PASSWORD, "何主任", "coordinator", ("hexin",))
+        create_account("coord_hxn", PASSWORD, "何主任", "coordinator", ("hexin",))
         create_account("coord_hw", PASSWORD, "韩主任", "coordinator", ("hewai",))
     api = Client(stack.url())
-    coordinator, other_coordinator = api.login("coord_hx", PASSWORD), api.login("coord_hw", PASSWORD)
+    coordinator, other_coordinator = api.login("coord_hxn", PASSWORD), api.login("coord_hw", PASSWORD)
     suffix = uuid.uuid4().hex[:6]
     canteen_name = f"hx_canteen{suffix}"
     canteen = api.register(canteen_name, PASSWORD, "河心医院食堂", "provider")
