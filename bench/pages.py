@@ -1,10 +1,13 @@
 """The pages on the demo data: server render time p50/p95 per page (asked of web/ directly, as Auntie Wang in
 elder mode, the canteen and Xiao Zhang, and the committee's and the admin's pages as the demo coordinator and admin;
 each page 30 times one after another) and the bytes each page sends on a first load (HTML, CSS, JS;
-no compression). Prints figures; asserts nothing. Aim (issue 14): p95 under 200 ms and under 150 KB."""
+no compression). Prints figures; asserts nothing. Aim (issue 14): p95 under 200 ms and under 150 KB.
+
+`python -m bench.pages board "v:"` measures only the pages whose name holds one of the words given."""
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 import requests
@@ -80,7 +83,10 @@ def main() -> None:
             extra = {"/v": len(requests.get(f"{web}/assets/volunteer.js", timeout=10).content),
                      "/p": len(requests.get(f"{web}/assets/provider.js", timeout=10).content)
                      + len(requests.get(f"{web}/assets/chime.wav", timeout=10).content)}
+            wanted = sys.argv[1:]
             for name, path in pages.items():
+                if wanted and not any(w in name for w in wanted):
+                    continue
                 who = requests.Session() if "nobody" in name else staff["admin"] if name.startswith("admin") \
                     else staff["coordinator"] if "(coordinator)" in name else by.get(name, wang)
                 samples, size = [], 0

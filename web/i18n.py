@@ -151,6 +151,10 @@ ERRORS.update({
     "listing_changed": _l("The service changed meanwhile. Please load the page again."),
     "nothing_to_approve": _l("There is nothing waiting for approval."),
     "bad_request": _l("Please check what you entered."),
+    # refusing a volunteer: the coordinator meets the first, the volunteer the second
+    "volunteer_busy": _l("This volunteer is carrying a delivery now; refuse them once it is over."),
+    "volunteer_refused": _l("The residents' committee did not accept you as a volunteer. Please ask them if "
+                            "anything has changed."),
 })
 FIELDS.update({"reason": _l("reason"), "amount_fen": _l("amount"), "volunteer_id": _l("volunteer"),
                "for_resident_id": _l("resident"), "tags": _l("eligibility"), "checked": _l("how it was checked"),

@@ -14,7 +14,7 @@ from linli.web import idempotent, requires
 from . import bootstrap, commands, store
 from .rules import domain, hours
 from .schemas import (AssignIn, CodeIn, CorrectionIn, DutyIn, FailIn, HandOverIn, HoursEntrySchema, MonthArgs,
-                      MonthSchema, OfferPage, OfferSchema, ShiftsIn, TaskArgs, TaskPage, TaskSchema,
+                      MonthSchema, OfferPage, OfferSchema, RefuseIn, ShiftsIn, TaskArgs, TaskPage, TaskSchema,
                       TrackingSchema, VolunteerArgs, VolunteerIn, VolunteerPage, VolunteerSchema, WelfareIn)
 
 blp = Blueprint("delivery", __name__, url_prefix="/api/v1/delivery", description="Volunteers, offers and tasks")
@@ -92,6 +92,17 @@ def my_profile():
 def verify_volunteer(volunteer_id):
     """A coordinator confirms a volunteer serving its communities; only verified volunteers get offers."""
     return _volunteer_out(commands.verify_volunteer(units(), g.principal, volunteer_id))
+
+
+@blp.route("/volunteers/<volunteer_id>/refuse", methods=["POST"])
+@requires(*STAFF)
+@idempotent(db)
+@blp.arguments(RefuseIn)
+@blp.response(200, VolunteerSchema)
+def refuse_volunteer(body, volunteer_id):
+    """A coordinator turns down a volunteer serving its communities, with a reason the volunteer reads; they
+    cannot go on duty, and may be verified later."""
+    return _volunteer_out(commands.refuse_volunteer(units(), g.principal, volunteer_id, body["reason"]))
 
 
 @blp.route("/volunteers/me/duty", methods=["PUT"])

@@ -105,6 +105,23 @@ def verify_volunteer(units: Units, who: Principal, volunteer_id: str) -> dict:
     return units.run(work)
 
 
+def refuse_volunteer(units: Units, who: Principal, volunteer_id: str, reason: str) -> dict:
+    """A coordinator turns down a volunteer of its communities, with a reason the volunteer reads; a refused
+    volunteer gets no offers and cannot go on duty, and may be verified later. Refusing again changes nothing."""
+    def work(u: Unit) -> dict:
+        if not reason.strip():
+            raise RuleBroken("reason", "say why, in words the volunteer will read")
+        doc = seen_volunteer(u, who, volunteer_id)
+        if doc["status"] == "refused":
+            return doc
+        if not store.refuse_volunteer(u, volunteer_id, who.id, reason.strip()):
+            raise Conflict("This volunteer is carrying a delivery now; refuse them once it is over.",
+                           code="volunteer_busy")
+        return store.volunteer(u, volunteer_id)
+
+    return units.run(work)
+
+
 def set_duty(units: Units, who: Principal, body: dict) -> dict:
     def work(u: Unit) -> dict:
         me = my_volunteer(u, who)
@@ -112,6 +129,10 @@ def set_duty(units: Units, who: Principal, body: dict) -> dict:
         if body["on_duty"]:
             if "location" not in body:
                 raise RuleBroken("location", "say where you are when you go on duty")
+            if me["status"] == "refused":
+                raise Conflict("The residents' committee did not accept you as a volunteer, so you cannot go on "
+                               "duty; ask them if anything has changed.", code="volunteer_refused",
+                               reason=me.get("refused_reason"))
             if me["status"] != "verified":
                 raise Conflict("The residents' committee has not verified you yet; you can go on duty after that.",
                                code="volunteer_not_verified")
@@ -146,6 +167,9 @@ def accept(units: Units, who: Principal, offer_id: str) -> str:
         me = my_volunteer(u, who)
         offer = my_offer(u, me, offer_id)
         task_ids = offer["task_ids"]
+        if me["status"] != "verified":  # refused while the offer was on its way: it expires and goes to another
+            raise Conflict("The residents' committee did not accept you as a volunteer, so you cannot take "
+                           "deliveries; ask them if anything has changed.", code="volunteer_refused")
         if not store.close_offer(u, offer_id, "accepted", unexpired=True):
             raise _closed(offer)
         if me.get("active_tasks", 0) + len(task_ids) > me["max_tasks"]:

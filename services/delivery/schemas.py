@@ -51,7 +51,8 @@ class VolunteerSchema(ma.Schema):
     vehicle = fields.String()
     max_tasks = fields.Integer()
     shifts = fields.List(fields.Nested(ShiftSchema))
-    status = fields.String()
+    status = fields.String(metadata={"description": "pending, verified or refused"})
+    refused_reason = fields.String(metadata={"description": "the committee's words, while refused"})
     on_duty = fields.Boolean()
     location = fields.Nested(PointSchema, allow_none=True)
     active_tasks = fields.Integer()
@@ -60,7 +61,12 @@ class VolunteerSchema(ma.Schema):
 
 
 class VolunteerArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(["pending", "verified"]))
+    status = fields.String(validate=validate.OneOf(["pending", "verified", "refused"]))
+
+
+class RefuseIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(1, 300),
+                           metadata={"description": "why, in words the volunteer reads on their page"})
 
 
 class DutyIn(StrictSchema):

@@ -274,9 +274,20 @@ def update_volunteer(u: Unit, volunteer_id: str, change: dict) -> dict:
 
 
 def verify_volunteer(u: Unit, volunteer_id: str, by: str) -> bool:
-    return u.db.volunteers.update_one({"_id": volunteer_id, "status": "pending"},
-                                      {"$set": {"status": "verified", "verified_by": by, "verified_at": u.now}},
+    """From pending, or from refused (the committee changed its mind); the refusal's reason goes."""
+    return u.db.volunteers.update_one({"_id": volunteer_id, "status": {"$in": ["pending", "refused"]}},
+                                      {"$set": {"status": "verified", "verified_by": by, "verified_at": u.now},
+                                       "$unset": {"refused_reason": "", "refused_by": "", "refused_at": ""}},
                                       session=u.session).modified_count == 1
+
+
+def refuse_volunteer(u: Unit, volunteer_id: str, by: str, reason: str) -> bool:
+    """From pending, or from verified while they hold no delivery; they go off duty. False when already refused
+    or busy."""
+    return u.db.volunteers.update_one(
+        {"_id": volunteer_id, "$or": [{"status": "pending"}, {"status": "verified", "active_tasks": {"$lte": 0}}]},
+        {"$set": {"status": "refused", "on_duty": False, "refused_reason": reason, "refused_by": by,
+                  "refused_at": u.now}}, session=u.session).modified_count == 1
 
 
 def volunteers_page(u: Unit, query: dict, args: dict) -> tuple[list[dict], dict]:

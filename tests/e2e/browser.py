@@ -1,13 +1,13 @@
 """A real browser on the pages: Debian's chromium driven by Playwright, phone-sized. Every page a test visits is
 checked the same way (`Visit.check`): no console error, no failed request, an axe-core scan with no serious or
-critical violation, no English text of the catalog on a zh-CN page, and in elder mode the sizes measured in the
-browser. A screenshot of each goes to var/screenshots/."""
+critical violation, no English text of the catalog on a zh-CN page and no Chinese text of the catalog on an English
+page, and in elder mode the sizes measured in the browser. A screenshot of each goes to var/screenshots/. The steps
+every journey takes (signing in) are here too, in the visit's language."""
 from __future__ import annotations
 
 import re
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from babel.messages.pofile import read_po
 
@@ -31,6 +31,38 @@ def english_fragments() -> list[str]:
             pieces.update(p.strip(" .,:;()\"'") for p in re.split(r"%\(\w+\)s|%%", message.id))
     # short words ("lunch", "full") can be part of what people wrote; sentences cannot
     return sorted(p for p in pieces if len(p) >= 8 and " " in p)
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def chinese_fragments() -> list[str]:
+    """The catalog's Chinese texts, cut at their placeholders: any of them on an English page leaked from the zh-CN
+    catalog (or a template's own Chinese). Three Chinese characters and more: names people gave (a community's, a
+    kitchen's) may hold a two-character word of ours."""
+    with open(CATALOG, "rb") as f:
+        catalog = read_po(f)
+    pieces = set()
+    for message in catalog:
+        if message.id and isinstance(message.string, str):
+            pieces.update(p.strip(" .,:;()\"'，。：；（）！？、") for p in re.split(r"%\(\w+\)s|%%", message.string))
+    found = sorted(p for p in pieces if len(CJK.findall(p)) >= 3)
+    assert len(found) > 100, "the zh-CN catalog is there to check against"
+    return found
+
+
+WORDS = {"zh-CN": {"username": "用户名或手机号", "password": "密码", "sign in": "登录"},
+         "en": {"username": "Username or phone number", "password": "Password", "sign in": "Sign in"}}
+
+
+def sign_in(visit: "Visit", username: str, password: str) -> None:
+    """Signs in on /signin, in the language the page is in for this visit."""
+    words = WORDS[visit.lang]
+    page = visit.page
+    page.goto("/signin")
+    page.get_by_label(words["username"]).fill(username)
+    page.get_by_label(words["password"], exact=True).fill(password)
+    page.get_by_role("button", name=words["sign in"], exact=True).click()
 
 
 def launch(playwright):
@@ -79,6 +111,10 @@ class Visit:
             assert page.get_attribute("html", "lang") == "zh-CN"
             left = [f for f in english_fragments() if f in text]
             assert not left, f"{name}: untranslated on a zh-CN page: {left}"
+        elif self.lang == "en":
+            assert page.get_attribute("html", "lang") == "en", f"{name}: the page is not in English"
+            left = [f for f in chinese_fragments() if f in text]
+            assert not left, f"{name}: Chinese of the catalog on an English page: {left}"
         is_elder = "elder" in (page.get_attribute("html", "class") or "")
         if elder is not None:
             assert is_elder == elder, f"{name}: elder mode is {'on' if is_elder else 'off'}"

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from devstack.client import Client
 from gateway.admin import create_account
 from tests.conftest import configured_as, eventually
-from tests.e2e.browser import Visit
+from tests.e2e.browser import Visit, sign_in
 from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
 
 # two communities of their own, far from the other tests' volunteers and kitchens
@@ -51,16 +51,12 @@ def town(stack, staff):
         "name": "小陈", "phone": "138 0000 0071", "community_ids": ["hetang"], "vehicle": "bike"}, expect=201)
     coordinator.post(f"/api/v1/delivery/volunteers/{profile['id']}/verify", expect=200)
     volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": KITCHEN})
+    # one waiting for the committee's verification, whom it turns down
+    waiting = api.register("ht_luo", PASSWORD, "小罗", "volunteer")
+    waiting.post("/api/v1/delivery/volunteers", {
+        "name": "小罗", "phone": "138 0000 0072", "community_ids": ["hetang"], "vehicle": "foot"}, expect=201)
     return {"api": api, "admin": admin, "coordinator": coordinator, "canteen": canteen, "lunch": lunch,
-            "volunteer": volunteer}
-
-
-def _sign_in(visit: Visit, username: str) -> None:
-    page = visit.page
-    page.goto("/signin")
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+            "volunteer": volunteer, "waiting": waiting}
 
 
 def _until_shown(page, locator: str, text: str, seconds: float = 30) -> None:
@@ -75,7 +71,7 @@ def _until_shown(page, locator: str, text: str, seconds: float = 30) -> None:
 def test_a_coordinator_enrols_an_elder_without_a_smartphone_and_orders_lunch_for_him(stack, town, browser):
     lin = Visit.open(browser, stack.url())
     page = lin.page
-    _sign_in(lin, "coord_ht")
+    sign_in(lin, "coord_ht", PASSWORD)
     expect(page.get_by_role("heading", name="居委会看板")).to_be_visible()
     lin.check("c-board-first", elder=False)
 
@@ -158,7 +154,7 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
 
     # the other community's coordinator: not on its board, and the order itself is refused in words
     xu = Visit.open(browser, stack.url())
-    _sign_in(xu, "coord_hx")
+    sign_in(xu, "coord_hx", PASSWORD)
     expect(xu.page.get_by_role("heading", name="居委会看板")).to_be_visible()
     expect(xu.page.locator("main")).not_to_contain_text("孙奶奶")
     assert xu.page.locator(f"#order-{order_id}").count() == 0
@@ -172,7 +168,7 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
     # its own coordinator sees it failed on the board and sends it out again to room 302
     he = Visit.open(browser, stack.url())
     page = he.page
-    _sign_in(he, "coord_ht")
+    sign_in(he, "coord_ht", PASSWORD)
     card = page.locator(f"#order-{order_id}")
     expect(card).to_contain_text("送餐失败：地址不对")
     expect(card).to_contain_text("8 号楼 301 室")
@@ -195,6 +191,23 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
     page.get_by_role("navigation").get_by_role("link", name="审核").click()
     expect(page.get_by_role("heading", name="等待审核")).to_be_visible()
     he.check("c-verify")
+    # a volunteer turned down: a reason is asked for, the volunteer reads it and cannot go on duty
+    luo = page.locator("li.card", has_text="小罗")
+    luo.get_by_role("button", name="不通过").click()
+    expect(page.get_by_role("status").first).to_have_text("请简单写明不通过的原因。")
+    luo.get_by_label("不通过的原因（志愿者会看到）").fill("请先来居委会面谈一次")
+    luo.get_by_role("button", name="不通过").click()
+    expect(page.get_by_role("status").first).to_contain_text("这位志愿者未通过审核")
+    expect(page.locator("li.card", has_text="小罗")).to_contain_text("未通过：请先来居委会面谈一次")
+    assert town["waiting"].get("/api/v1/delivery/volunteers/me")["status"] == "refused"
+    assert town["waiting"].request("PUT", "/api/v1/delivery/volunteers/me/duty", json={
+        "on_duty": True, "location": KITCHEN}).json()["error"]["code"] == "volunteer_refused"
+    he.check("c-verify-refused")
+    luo_visit = Visit.open(browser, stack.url())
+    sign_in(luo_visit, "ht_luo", PASSWORD)
+    expect(luo_visit.page.locator("#refused")).to_contain_text("原因：请先来居委会面谈一次")
+    expect(luo_visit.page.locator("#go-on-duty")).to_have_count(0)
+    luo_visit.check("v-refused", elder=False)
     page.get_by_role("navigation").get_by_role("link", name="本周").click()
     expect(page.locator("svg.chart")).to_have_count(2)
     expect(page.locator("#deadlines")).to_have_text(re.compile(r"^\d+$"))
@@ -212,7 +225,7 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
 def test_the_admin_adds_a_building_to_a_community(stack, town, browser):
     admin = Visit.open(browser, stack.url())
     page = admin.page
-    _sign_in(admin, "admin1")
+    sign_in(admin, "admin1", PASSWORD)
     expect(page.get_by_role("heading", name="管理")).to_be_visible()
     admin.check("a-home")
     card = page.locator("#community-hetang")
@@ -263,7 +276,7 @@ def test_a_daughter_asks_to_be_linked_to_her_father_orders_his_lunch_and_sees_hi
 
     hong = Visit.open(browser, stack.url())
     page = hong.page
-    _sign_in(hong, "qian_daughter")
+    sign_in(hong, "qian_daughter", PASSWORD)
     page.get_by_role("navigation").get_by_role("link", name="家人").click()
     hong.check("r-family-first")
     page.get_by_label("老人的用户名（可以问居委会）").fill("qian_ht")
@@ -278,7 +291,7 @@ def test_a_daughter_asks_to_be_linked_to_her_father_orders_his_lunch_and_sees_hi
     link = next(x for x in daughter.get("/api/v1/me/family") if x["elder_id"] == elder["id"])
     coordinator.post(f"/api/v1/family/{link['id']}/approve", expect=200)
     page.get_by_role("button", name="退出登录").click()
-    _sign_in(hong, "qian_daughter")
+    sign_in(hong, "qian_daughter", PASSWORD)
     page.get_by_role("navigation").get_by_role("link", name="家人").click()
     page.get_by_role("link", name="为 钱大爷 订餐").click()
     page.get_by_label("餐品").select_option(town["lunch"]["id"])

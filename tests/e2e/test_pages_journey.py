@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from devstack.client import Client
 from gateway.admin import create_account
 from tests.conftest import configured_as, eventually
-from tests.e2e.browser import Visit
+from tests.e2e.browser import Visit, sign_in
 from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen, verified_profile
 
 # communities of their own, far from the other tests' (their volunteers and radius listings never reach them)
@@ -60,16 +60,8 @@ def town(stack, staff):
             "suffix": suffix}
 
 
-def _sign_in(visit: Visit, username: str) -> None:
-    page = visit.page
-    page.goto("/signin")
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-
-
 def _order_and_pay(stack, town, listing_id: str, **more) -> dict:
-    resident, api = town["resident"], town["api"]
+    resident = town["resident"]
     order = resident.post("/api/v1/orders", {
         "listing_id": listing_id, "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
         "address": {"community_id": "hexin", "building": "5", "room": "301", "contact_name": "王阿姨",
@@ -85,7 +77,7 @@ def test_the_canteen_and_xiao_zhang_carry_a_lunch_through_their_pages(stack, tow
     # -- the canteen, on its phone: verified; adds its lunch with a slot, a cut-off, an exception and a tier
     canteen = Visit.open(browser, stack.url())
     page = canteen.page
-    _sign_in(canteen, town["canteen_username"])
+    sign_in(canteen, town["canteen_username"], PASSWORD)
     expect(page.get_by_role("heading", name="河心医院食堂")).to_be_visible()
     expect(page.locator("#p-live")).to_contain_text("暂无待处理订单")
     canteen.check("p-board-empty", elder=False)
@@ -234,7 +226,7 @@ def test_the_canteen_and_xiao_zhang_carry_a_lunch_through_their_pages(stack, tow
 
     # -- the resident sees her order completed
     wang = Visit.open(browser, stack.url())
-    _sign_in(wang, f"hx_wang{town['suffix']}")
+    sign_in(wang, f"hx_wang{town['suffix']}", PASSWORD)
     wang.page.goto(f"/r/orders/{order['id']}")
     expect(wang.page.locator(".status").first).to_have_text("已完成", timeout=30_000)
     wang.check("r-order-completed")
@@ -285,7 +277,7 @@ def test_a_declined_order_says_why_and_nobody_answering_leads_the_volunteer_thro
     # the canteen cannot take one: a decline needs a reason the resident reads
     canteen = Visit.open(browser, stack.url())
     page = canteen.page
-    _sign_in(canteen, town["canteen_username"])
+    sign_in(canteen, town["canteen_username"], PASSWORD)
     card = page.locator(f"#o-{declined['id']}")
     card.get_by_role("button", name="拒单").click()
     expect(page.get_by_role("status").first).to_have_text("请说明不能接单的原因：居民会看到。")
@@ -303,7 +295,7 @@ def test_a_declined_order_says_why_and_nobody_answering_leads_the_volunteer_thro
     # Xiao Liu takes it and picks it up; nobody answers the door
     visit = Visit.open(browser, stack.url())
     vpage = visit.page
-    _sign_in(visit, f"hx_liu{town['suffix']}")
+    sign_in(visit, f"hx_liu{town['suffix']}", PASSWORD)
     offer = vpage.locator("section.offer")
     expect(offer).to_contain_text("河心爱心午餐", timeout=30_000)
     offer.get_by_role("button", name="接这单").click()

@@ -6,6 +6,7 @@ Pages never call `requests` themselves: they call a method here, get JSON back, 
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from http.cookiejar import DefaultCookiePolicy
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -17,6 +18,9 @@ _session = requests.Session()
 _session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # one pool for everyone: it keeps no cookie
 _session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=32))
 TIMEOUT = (2, 10)
+# a page that needs several independent reads asks them at once (Person.read_all): a few threads per process,
+# shared by its gthread workers; each read still goes through the one pool of connections above
+_readers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="web-reads")
 
 
 @dataclass
@@ -116,6 +120,27 @@ class Person:
                 raise
         return self.gateway.request(method, path, token=self._renew(), json=json, params=params,
                                     request_id=self.request_id, raw=raw)
+
+    def read_all(self, *reads: tuple[str, dict]) -> list[Any]:
+        """Several GETs (path, params) at once, as this person, answered in order. The token is taken here, in the
+        request's own thread (renewing it touches the session); a read refused with 401 (the token ran out
+        meanwhile) is asked again here, after a renewal. The first other refusal is raised, as one call's is."""
+        token = self._access()
+
+        def one(path: str, params: dict) -> Any:
+            return self.gateway.request("GET", path, token=token, request_id=self.request_id,
+                                        params={k: v for k, v in params.items() if v not in (None, "")})
+
+        futures = [_readers.submit(one, path, params) for path, params in reads]
+        answers = []
+        for (path, params), future in zip(reads, futures):
+            try:
+                answers.append(future.result())
+            except ApiProblem as problem:
+                if problem.status != 401:
+                    raise
+                answers.append(self.get(path, **params))
+        return answers
 
     # everyone
     def me(self) -> dict:

@@ -69,8 +69,11 @@ def home():
 
 
 def _live(me: dict) -> dict:
-    offers = person().offers().get("items", []) if me.get("status") == "verified" else []
-    tasks = [t for t in person().tasks().get("items", []) if t["status"] in MINE] if me.get("status") == "verified" else []
+    offers, tasks = [], []
+    if me.get("status") == "verified":  # the offers and the trips asked at once, with what every page reads
+        offers, tasks = (answer.get("items", []) for answer in common.read_with_page(
+            person(), ("/api/v1/delivery/offers", {"per_page": 20}), ("/api/v1/delivery/tasks", {"per_page": 50})))
+        tasks = [t for t in tasks if t["status"] in MINE]
     now = datetime.now(ZoneInfo("UTC"))
     for offer in offers:
         expires = offer.get("expires_at")
