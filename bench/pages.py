@@ -78,7 +78,7 @@ def main() -> None:
             pages.update(committee)
             assets = {"site.css": len(requests.get(f"{web}/assets/site.css", timeout=10).content),
                       "htmx.min.js": len(requests.get(f"{web}/assets/vendor/htmx.min.js", timeout=10).content)}
-            print(f"assets on a first load: " + ", ".join(f"{k} {v / 1024:.1f} KB" for k, v in assets.items()))
+            print("assets on a first load: " + ", ".join(f"{k} {v / 1024:.1f} KB" for k, v in assets.items()))
             # the volunteer's page loads its script; the board its script and its chime
             extra = {"/v": len(requests.get(f"{web}/assets/volunteer.js", timeout=10).content),
                      "/p": len(requests.get(f"{web}/assets/provider.js", timeout=10).content)

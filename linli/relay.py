@@ -23,7 +23,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from datetime import datetime, timedelta
 from typing import Callable
 

@@ -13,7 +13,6 @@ import json
 import logging
 import queue
 import threading
-import time
 from collections import defaultdict
 
 from flask import Response, current_app, g, request
