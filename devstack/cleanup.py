@@ -16,7 +16,7 @@ def remove_namespace(mongo_url: str, amqp_url: str, namespace: str, env: dict | 
     cfg = Settings.from_env({**(env or {}), "LINLI_NAMESPACE": namespace, "AMQP_URL": amqp_url})
     with topology.connect(cfg) as conn:
         channel = conn.channel()
-        for consumer in (*topology.SUBSCRIPTIONS, *TEST_CONSUMERS):
+        for consumer in (*topology.CONSUMERS, *TEST_CONSUMERS):
             q = topology.consumer_queues(consumer, cfg)
             for name in (q.main, q.dead, *(n for _, n in q.retries)):
                 channel.queue_delete(name)

@@ -88,15 +88,16 @@ class ConsumerRunner:
         self.units = units
         self.handlers = handlers
         self.timers = timers or []
-        self.subscriptions = subscriptions if subscriptions is not None else topology.SUBSCRIPTIONS
-        # linli.topology.SUBSCRIPTIONS says what the queue is bound to; the handlers table must handle exactly that
+        self.subscriptions = subscriptions if subscriptions is not None else topology.subscriptions()
+        # the queue is bound to the types of the consumer's HANDLERS table (linli.topology.CONSUMERS names it): a
+        # runner handed another table (a test's, a worker's own build of it) must handle exactly those types
         wanted = set(self.subscriptions.get(consumer, ()))
         missing, unbound = wanted - set(handlers), set(handlers) - wanted
         if missing:
             raise ValueError(f"consumer {consumer} is bound to {sorted(missing)} but has no handler for them")
         if unbound:
             raise ValueError(f"consumer {consumer} handles {sorted(unbound)}, but its queue is not bound to them: "
-                             "add them to linli.topology.SUBSCRIPTIONS")
+                             "its HANDLERS table (linli.topology.CONSUMERS) must name them")
         self.queues = topology.consumer_queues(consumer, self.cfg)
         self.processed = 0
         self.heartbeat = Heartbeat(f"{consumer}-worker")

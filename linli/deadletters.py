@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("list", "replay"):
         p = sub.add_parser(name)
-        p.add_argument("--consumer", required=True, choices=sorted(topology.SUBSCRIPTIONS))
+        p.add_argument("--consumer", required=True, choices=sorted(topology.CONSUMERS))
         if name == "replay":
             which = p.add_mutually_exclusive_group(required=True)
             which.add_argument("--id", help="the event id to replay")

@@ -9,6 +9,8 @@ py-amqp: `connect()` gives a kombu connection whose channels are py-amqp channel
 """
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import sys
 from dataclasses import dataclass
@@ -20,32 +22,25 @@ from kombu import Connection
 
 from .config import Settings, settings
 
-# consumer (one durable queue each) -> the event types it needs
-SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "catalog": ("orders.order.placed", "orders.order.cancelled", "orders.order.paid", "orders.order.accepted",
-                "orders.order.completed"),
-    "orders": (
-        "catalog.reservation.confirmed",
-        "catalog.reservation.rejected",
-        "delivery.task.assigned",
-        "delivery.task.picked_up",
-        "delivery.task.delivered",
-        "delivery.task.failed",
-    ),
-    "delivery": ("orders.delivery.requested", "orders.order.ready", "orders.order.cancelled",
-                 "orders.order.redelivery_requested", "catalog.review.posted"),
+# consumer (one durable queue each) -> the module whose HANDLERS table ({event type: handler}) it runs.
+# The subscriptions are derived from those tables, declared nowhere else: the event types a consumer
+# handles are the routing keys its queue is bound to, so a handler added is a binding added. This is the one
+# place linli names a service's module, by its dotted name and read only when the topology is declared.
+CONSUMERS: dict[str, str] = {
+    "catalog": "services.catalog.handlers",
+    "orders": "services.orders.handlers",
+    "delivery": "services.delivery.handlers",
     # notify tells people what needs them; its read model of people, providers, volunteers and
     # orders comes from the same events (services/notify/rules/who.py says who is told what)
-    "notify": (
-        "gateway.account.registered", "gateway.account.updated",
-        "catalog.provider.verified", "delivery.volunteer.verified",
-        "orders.order.placed", "orders.order.awaiting_payment", "orders.order.paid", "orders.order.accepted",
-        "orders.order.declined", "orders.order.ready", "orders.order.completed", "orders.order.cancelled",
-        "orders.order.refunded", "orders.order.deadline_missed",
-        "delivery.task.offered", "delivery.offer.withdrawn", "delivery.task.picked_up", "delivery.task.delivered",
-        "delivery.task.failed", "delivery.task.escalated", "delivery.task.welfare_check",
-    ),
+    "notify": "services.notify.handlers",
 }
+
+
+@functools.cache
+def subscriptions() -> dict[str, tuple[str, ...]]:
+    """consumer -> the event types it handles (its queue's bindings), read from each consumer's HANDLERS."""
+    return {consumer: tuple(sorted(importlib.import_module(module).HANDLERS)) for consumer, module in CONSUMERS.items()}
+
 
 # A message redelivered this often (a worker crashing on it each time) goes to the dead letters.
 DELIVERY_LIMIT = 20
@@ -109,17 +104,17 @@ def declare_queue(channel, name: str, arguments: dict | None = None) -> None:
     channel.queue_declare(name, durable=True, auto_delete=False, arguments=arguments or {})
 
 
-def declare(channel, subscriptions: dict[str, tuple[str, ...]] | None = None, cfg: Settings | None = None) -> None:
+def declare(channel, table: dict[str, tuple[str, ...]] | None = None, cfg: Settings | None = None) -> None:
     """Declares everything on a channel of `connect()`."""
     cfg = cfg or settings()
-    subscriptions = SUBSCRIPTIONS if subscriptions is None else subscriptions
+    table = subscriptions() if table is None else table
     unrouted = f"{cfg.namespace}.unrouted"
     channel.exchange_declare(unrouted, "fanout", durable=True, auto_delete=False)
     channel = _declare_bounded(channel, unrouted, UNROUTED_ARGS)
     channel.queue_bind(unrouted, unrouted)
     channel.exchange_declare(cfg.exchange, "topic", durable=True, auto_delete=False,
                              arguments={"alternate-exchange": unrouted})
-    for consumer, types in subscriptions.items():
+    for consumer, types in table.items():
         q = consumer_queues(consumer, cfg)
         channel = _declare_bounded(channel, q.dead, DEAD_ARGS)
         for delay_ms, name in q.retries:
@@ -150,9 +145,9 @@ def connect(cfg: Settings | None = None, *, confirms: bool = False, heartbeat: i
     return conn
 
 
-def ensure(subscriptions: dict[str, tuple[str, ...]] | None = None, cfg: Settings | None = None) -> None:
+def ensure(table: dict[str, tuple[str, ...]] | None = None, cfg: Settings | None = None) -> None:
     with connect(cfg) as conn:
-        declare(conn.channel(), subscriptions, cfg)
+        declare(conn.channel(), table, cfg)
 
 
 def definitions(cfg: Settings | None = None) -> dict:
@@ -164,7 +159,7 @@ def definitions(cfg: Settings | None = None) -> dict:
                "arguments": UNROUTED_ARGS}]
     bindings = [{"source": unrouted, "vhost": vhost, "destination": unrouted,
                  "destination_type": "queue", "routing_key": "", "arguments": {}}]
-    for consumer, types in SUBSCRIPTIONS.items():
+    for consumer, types in subscriptions().items():
         q = consumer_queues(consumer, cfg)
         queues.append({"name": q.dead, "vhost": vhost, "durable": True, "auto_delete": False, "arguments": DEAD_ARGS})
         for delay_ms, name in q.retries:

@@ -102,7 +102,7 @@ def test_every_published_type_is_registered_and_published_by_its_owner():
 
 def test_every_subscribed_type_is_registered_and_has_a_publisher():
     published = _published_types()
-    for consumer, types in topology.SUBSCRIPTIONS.items():
+    for consumer, types in topology.subscriptions().items():
         for event_type in types:
             assert event_type in events.REGISTRY, f"{consumer} listens to unregistered {event_type}"
             assert event_type in published or event_type in AWAITING_PUBLISHER, \
@@ -135,12 +135,23 @@ def test_broker_definitions_in_deploy_match_the_code():
         "regenerate with: .venv/bin/python -m linli.topology > deploy/rabbitmq/definitions.json"
 
 
-def test_every_service_handler_table_matches_its_subscriptions():
-    from services.catalog.handlers import HANDLERS as catalog
-    from services.delivery.handlers import HANDLERS as delivery
-    from services.notify.handlers import HANDLERS as notify
-    from services.orders.handlers import HANDLERS as orders
+def test_subscriptions_are_the_handlers_tables(monkeypatch):
+    """Declared once: a consumer's queue is bound to exactly the event types its HANDLERS table handles, so a
+    handler added is a binding added (and the broker definitions follow)."""
+    import importlib
 
-    tables = {"catalog": catalog, "orders": orders, "delivery": delivery, "notify": notify}
-    for consumer, types in topology.SUBSCRIPTIONS.items():
-        assert set(tables[consumer]) == set(types), f"{consumer}: handlers and bindings differ"
+    for consumer, module in topology.CONSUMERS.items():
+        assert topology.subscriptions()[consumer] == tuple(sorted(importlib.import_module(module).HANDLERS))
+    catalog = importlib.import_module(topology.CONSUMERS["catalog"])
+    monkeypatch.setattr(catalog, "HANDLERS", {**catalog.HANDLERS, "delivery.task.delivered": lambda u, e: None})
+    topology.subscriptions.cache_clear()
+    try:
+        bound = {(b["destination"], b["routing_key"]) for b in topology.definitions(Settings.from_env({}))["bindings"]}
+        assert ("linli.catalog", "delivery.task.delivered") in bound, sorted(bound)[:5]
+    finally:
+        topology.subscriptions.cache_clear()
+
+
+def test_every_service_with_a_worker_is_a_consumer():
+    workers = {p.parent.name for p in (ROOT / "services").glob("*/worker.py")}
+    assert workers == set(topology.CONSUMERS), "list the new worker's handlers module in linli.topology.CONSUMERS"

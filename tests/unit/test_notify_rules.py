@@ -39,7 +39,7 @@ def test_the_table_tells_each_party_what_needs_them():
 
 
 def test_every_row_is_a_known_event_with_known_recipients_texts_in_both_languages_and_is_subscribed():
-    subscribed = set(topology.SUBSCRIPTIONS["notify"])
+    subscribed = set(topology.subscriptions()["notify"])
     assert subscribed == set(who.TABLE) | set(who.READ_MODEL_ONLY)
     for event_type, notices in who.TABLE.items():
         assert event_type in REGISTRY

@@ -118,13 +118,14 @@ def test_the_supervisor_restarts_every_procfile_process_forever(tmp_path):
 
 
 def test_a_worker_whose_handlers_and_bindings_differ_refuses_to_start(tmp_path):
-    """linli.topology.SUBSCRIPTIONS binds the queue; the handlers table must handle exactly those types, so an
-    event can be neither bound and unhandled (acknowledged and lost) nor handled and never delivered."""
+    """The queue is bound to the types of the consumer's HANDLERS table; a runner handed another table must handle
+    exactly those types, so an event can be neither bound and unhandled (acknowledged and lost) nor handled and
+    never delivered."""
     cfg = Settings.from_env({"LINLI_NAMESPACE": "unit", "LINLI_VAR_DIR": str(tmp_path)})
     bound = {"catalog": ("orders.order.placed", "orders.order.cancelled")}
     with pytest.raises(ValueError, match="orders.order.cancelled"):
         ConsumerRunner("catalog", units=None, handlers={"orders.order.placed": lambda u, e: None}, cfg=cfg,
                        subscriptions=bound)
-    with pytest.raises(ValueError, match="orders.order.paid.*SUBSCRIPTIONS"):
+    with pytest.raises(ValueError, match="orders.order.paid.*HANDLERS"):
         ConsumerRunner("catalog", units=None, cfg=cfg, subscriptions=bound, handlers={
             t: (lambda u, e: None) for t in ("orders.order.placed", "orders.order.cancelled", "orders.order.paid")})

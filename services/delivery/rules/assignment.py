@@ -8,7 +8,6 @@ choices, the cheapest; pairs it had to make with the penalty are dropped afterwa
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 # Only the nearest few volunteers of each task, and none further than this, enter the matrix:
 # a volunteer across town is never the right person, and a sparse, local matrix stays fast.
@@ -41,5 +40,8 @@ def assign(cost: np.ndarray, allowed: np.ndarray) -> list[tuple[int, int]]:
     shift = -min(0.0, float(real.min()))
     penalty = (float(real.max()) + shift + 1.0) * (min(len(rows), len(cols)) + 1)
     matrix = np.where(sub_allowed, sub_cost + shift, penalty)
+    from scipy.optimize import linear_sum_assignment  # here, not at the top: scipy costs a process that only
+    # reads delivery's handlers table (a relay declaring the topology, linli.topology.subscriptions) ~60 MB
+
     picked_rows, picked_cols = linear_sum_assignment(matrix)
     return [(int(rows[r]), int(cols[c])) for r, c in zip(picked_rows, picked_cols) if sub_allowed[r, c]]
