@@ -60,6 +60,13 @@ class VolunteerVerified(Data):
     account_id = fields.String(required=True)
 
 
+class VolunteerRefused(Data):
+    """The committee turned a volunteer down, with the reason the volunteer reads."""
+    volunteer_id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
 # One builder per event type this service emits (emit sites call these; the type is spelled only here).
 task_created = Builder("delivery.task.created", TaskRef)
 task_offered = Builder("delivery.task.offered", TaskOffered)
@@ -71,7 +78,8 @@ task_failed = Builder("delivery.task.failed", TaskFailed)
 task_escalated = Builder("delivery.task.escalated", TaskEscalated)
 task_welfare_check = Builder("delivery.task.welfare_check", WelfareCheck)
 volunteer_verified = Builder("delivery.volunteer.verified", VolunteerVerified)
+volunteer_refused = Builder("delivery.volunteer.refused", VolunteerRefused)
 
 EVENTS = registry(
     task_created, task_offered, offer_withdrawn, task_assigned, task_picked_up, task_delivered, task_failed, task_escalated,
-    task_welfare_check, volunteer_verified)
+    task_welfare_check, volunteer_verified, volunteer_refused)

@@ -117,6 +117,8 @@ def refuse_volunteer(units: Units, who: Principal, volunteer_id: str, reason: st
         if not store.refuse_volunteer(u, volunteer_id, who.id, reason.strip()):
             raise Conflict("This volunteer is carrying a delivery now; refuse them once it is over.",
                            code="volunteer_busy")
+        u.emit(contract.volunteer_refused(volunteer_id=volunteer_id, account_id=doc["account_id"],
+                                          reason=reason.strip()), f"vol:{volunteer_id}")
         return store.volunteer(u, volunteer_id)
 
     return units.run(work)

@@ -221,6 +221,7 @@ HANDLERS = {
     "gateway.account.updated": on_account,
     "catalog.provider.verified": on_provider_verified,
     "delivery.volunteer.verified": on_volunteer_verified,
+    "delivery.volunteer.refused": tell,
     "orders.order.placed": on_order_placed,
     "orders.order.paid": on_order_paid,
     "delivery.task.offered": on_task_offered,

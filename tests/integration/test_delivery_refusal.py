@@ -32,6 +32,10 @@ def test_a_refused_volunteer_reads_why_cannot_go_on_duty_and_can_be_verified_lat
     assert refused["status"] == "refused" and refused["refused_reason"] == "请先来居委会面谈"
     again = town.call("POST", f"/volunteers/{liu_id}/refuse", lianxi, {"reason": "another reason"})
     assert again["refused_reason"] == "请先来居委会面谈"  # refusing twice changes nothing
+    # the volunteer is told (notify hears delivery.volunteer.refused), once, with the reason; the refusals
+    # refused above (another community's coordinator, no reason) told nobody anything
+    assert [(e["volunteer_id"], e["account_id"], e["reason"]) for e in town.events("delivery.volunteer.refused")
+            ] == [(liu_id, "acc_liu", "请先来居委会面谈")]
     me = town.call("GET", "/volunteers/me", liu)
     assert me["status"] == "refused" and me["refused_reason"] == "请先来居委会面谈"
     answer = town.call("PUT", "/volunteers/me/duty", liu, {"on_duty": True, "location": near_canteen(100)},

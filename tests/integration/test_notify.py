@@ -307,3 +307,24 @@ def test_a_stream_opened_while_the_database_is_out_of_reach_is_told_to_come_back
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.get_json()["error"]["code"] == "unavailable"
     dead.close()
+
+
+def test_a_refused_volunteer_reads_why_in_their_language_once_and_nobody_else_hears_of_it(world):
+    world.account("acc_liu", "volunteer", "小刘", phone="13800000003")
+    world.account("acc_li", "volunteer", "Li", language="en", phone="13800000004")
+    world.handled(2)
+    refused = world.publish("delivery.volunteer.refused", {"volunteer_id": "vol_liu", "account_id": "acc_liu",
+                                                            "reason": "请先来居委会面谈"})
+    world.publish("delivery.volunteer.refused", {"volunteer_id": "vol_li", "account_id": "acc_li",
+                                                 "reason": "no health certificate yet"})
+    world.handled(4)
+    publish_raw(refused)  # the same event again (a redelivery): nothing twice
+    world.account("acc_zhou", "volunteer", "小周")  # behind it in the queue: once it is handled, so is the copy
+    world.handled(5)
+    [liu] = world.inbox(world.token("acc_liu", "volunteer"))
+    assert liu["kind"] == "volunteer_refused" and liu["title"] == "志愿者申请未通过"
+    assert "请先来居委会面谈" in liu["body"] and liu["channels"] == ["in_app"]
+    [li] = world.inbox(world.token("acc_li", "volunteer"))
+    assert li["title"] == "Not accepted as a volunteer" and "no health certificate yet" in li["body"]
+    assert "请先来居委会面谈" not in li["body"]
+    assert world.inbox(world.token("acc_zhou", "volunteer")) == []

@@ -112,6 +112,11 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("审核通过", "您已通过志愿者审核。上岗后就能收到配送邀请。"),
         "en": ("Verified", "You are a verified volunteer now. Go on duty to receive delivery offers."),
     },
+    "volunteer_refused": {
+        "zh-CN": ("志愿者申请未通过", "居委会没有通过您的志愿者申请，原因：{reason}。如情况有变，请联系居委会。"),
+        "en": ("Not accepted as a volunteer", "The committee did not accept you as a volunteer: {reason}. "
+                                              "If anything changes, please talk to them."),
+    },
 }
 
 # how a few machine values read in each language

@@ -15,7 +15,8 @@ TEMPLATES: dict[str, dict] = {
 }
 TEMPLATE_OF_KIND = {kind: "task" for kind in ("offer", "offer_withdrawn", "offer_cancelled", "escalated", "delivery_failed_staff",
                                                "welfare_check", "deadline_missed", "deadline_missed_provider",
-                                               "new_order", "provider_verified", "volunteer_verified")}
+                                               "new_order", "provider_verified", "volunteer_verified",
+                                               "volunteer_refused")}
 
 
 def template_for(kind: str) -> dict:

@@ -75,6 +75,7 @@ TABLE: dict[str, tuple[Notice, ...]] = {
     ),
     "catalog.provider.verified": (Notice("provider_verified", ("account",), NORMAL),),
     "delivery.volunteer.verified": (Notice("volunteer_verified", ("account",), NORMAL),),
+    "delivery.volunteer.refused": (Notice("volunteer_refused", ("account",), NORMAL),),
 }
 
 # events notify reads only to keep its read model (people, providers, volunteers, orders)
