@@ -49,6 +49,7 @@ def create_app() -> Flask:
     @app.context_processor
     def _common():
         return {"me": g.get("account"), "elder": everyone.elder_mode(), "committee_phone": everyone.committee_phone(),
+                "staff_phones": everyone.staff_phones(),
                 "my_price": resident.my_price}
 
     @app.errorhandler(SignedOut)
