@@ -130,3 +130,18 @@ def test_a_volunteer_at_the_kitchen_does_not_hide_it():
         assert math.dist(drawn[1], drawn[2]) >= 14, "the square and the triangle apart"
         assert re.search(r'<text[^>]*>1</text>', svg) and re.search(r'<text[^>]*>2</text>', svg), "both numbered"
         assert svg.count("<line") == 2, "a line from where they really are to each"
+
+
+def test_two_volunteers_waiting_at_the_kitchen_leave_every_shape_clear_of_the_others():
+    same = (121.4530, 30.9530)
+    half = {"kitchen": (7, 7, 7, 7), "volunteer": (8, 9, 8, 6), "task": (7, 7, 7, 7)}  # left, up, right, down
+    for tiles in (None, TILES):
+        spots = [Spot("kitchen", *same, "食堂"), Spot("volunteer", *same, "小周"), Spot("volunteer", *same, "小吴"),
+                 Spot("task", 121.4515, 30.9523, "t")]
+        drawn = _drawn(str(dispatch_map(spots, "map", tiles=tiles)))
+        boxes = [(x - half[s.kind][0] - 1, y - half[s.kind][1] - 1, x + half[s.kind][2] + 1, y + half[s.kind][3] + 1)
+                 for s, (x, y) in zip(spots, (drawn[n] for n in range(1, 5)))]
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (spots[i].label, spots[j].label)

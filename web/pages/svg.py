@@ -72,11 +72,11 @@ def tile_url(template: str, zoom: int, x: int, y: int) -> str:
 
 def _shape(kind: str, x: float, y: float) -> str:
     if kind == "kitchen":  # a square
-        return f'<rect x="{x - 7:.1f}" y="{y - 7:.1f}" width="14" height="14" fill="#8a4b00" stroke="#fff"/>'
+        return f'<rect x="{x - 7:.1f}" y="{y - 7:.1f}" width="14" height="14" fill="#8a4b00" stroke="#fff" stroke-width="1"/>'
     if kind == "volunteer":  # a triangle
         return (f'<polygon points="{x:.1f},{y - 9:.1f} {x - 8:.1f},{y + 6:.1f} {x + 8:.1f},{y + 6:.1f}" '
-                f'fill="#1a6b35" stroke="#fff"/>')
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="#0b4f94" stroke="#fff"/>'  # a meal to deliver
+                f'fill="#1a6b35" stroke="#fff" stroke-width="1"/>')
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="#0b4f94" stroke="#fff" stroke-width="1"/>'  # a meal to deliver
 
 
 def spread(points: list[tuple[float, float]], near: float = NEAR) -> list[tuple[float, float]]:
@@ -96,7 +96,7 @@ def spread(points: list[tuple[float, float]], near: float = NEAR) -> list[tuple[
         if len(group) < 2:
             continue
         gx, gy = points[group[0]]
-        radius = near * max(1.0, len(group) / 3)
+        radius = (near + 4) * max(1.0, len(group) / 3)  # far enough that no two shapes' boxes touch
         for k, i in enumerate(group):
             angle = math.pi + 2 * math.pi * k / len(group)  # the first to the left, the others around
             placed[i] = (gx + radius * math.cos(angle), gy + radius * math.sin(angle))
