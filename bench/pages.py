@@ -7,6 +7,7 @@ no compression). Prints figures; asserts nothing. Aim (issue 14): p95 under 200 
 from __future__ import annotations
 
 import re
+import statistics
 import sys
 import time
 
@@ -19,6 +20,7 @@ from devstack.stack import Stack
 from linli.config import SERVICE_PORTS
 
 ROUNDS = 30
+TIMING = re.compile(r"(\w+);dur=([\d.]+)")
 
 
 def _csrf(html: str) -> str:
@@ -89,16 +91,22 @@ def main() -> None:
                     continue
                 who = requests.Session() if "nobody" in name else staff["admin"] if name.startswith("admin") \
                     else staff["coordinator"] if "(coordinator)" in name else by.get(name, wang)
-                samples, size = [], 0
+                samples, size, parts = [], 0, {}
                 for _ in range(ROUNDS):
                     t0 = time.perf_counter()
                     response = who.get(f"{web}{path}", timeout=30)
                     samples.append((time.perf_counter() - t0) * 1000)
                     response.raise_for_status()
                     size = len(response.content)
+                    for part, ms in TIMING.findall(response.headers.get("Server-Timing", "")):
+                        parts.setdefault(part, []).append(float(ms))
                 first_load = size + (0 if "htmx" in name else sum(assets.values()) + extra.get(path, 0))
                 print(f"{name:<28} {percentiles(samples)}; HTML {size / 1024:.1f} KB, "
                       f"first load {first_load / 1024:.1f} KB")
+                if parts:  # where the time went, as web's Server-Timing tells it (medians)
+                    print(" " * 29 + "median " + ", ".join(f"{part} {statistics.median(ms):.1f}"
+                                                           for part, ms in parts.items())
+                          + " ms; the rest: the network and the session's save")
         finally:
             stack.stop()
 

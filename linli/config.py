@@ -21,6 +21,22 @@ def _float_list(raw: str) -> tuple[float, ...]:
     return tuple(float(x) for x in raw.split(",") if x.strip())
 
 
+def tile_template(raw: str) -> str:
+    """An http(s) URL with {z}, {x} and {y} in it, else refused at start (a typo must not draw an empty map)."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    if not raw.startswith(("http://", "https://")) or not all(k in raw for k in ("{z}", "{x}", "{y}")):
+        raise ValueError(f"LINLI_MAP_TILES_URL must be an http(s) URL with {{z}}, {{x}} and {{y}} in it, not {raw!r}")
+    return raw
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL (what a Content-Security-Policy names)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+
+
 @dataclass(frozen=True)
 class Settings:
     namespace: str
@@ -53,6 +69,9 @@ class Settings:
     payment_provider: str = "stub"
     environment: str = "development"
     demo: bool = False
+    # the committee's dispatch map: an XYZ tile template (https://tiles.example/{z}/{x}/{y}.png); empty: drawn from
+    # the coordinates alone and nothing outside Linli is asked for (the pages' offline rule)
+    map_tiles_url: str = ""
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -96,6 +115,7 @@ class Settings:
             payment_provider=env.get("LINLI_PAYMENT_PROVIDER", "stub"),
             environment=env.get("LINLI_ENV", "development"),
             demo=env.get("LINLI_DEMO", "0") == "1",
+            map_tiles_url=tile_template(env.get("LINLI_MAP_TILES_URL", "")),
         )
 
     def db_name(self, service: str) -> str:

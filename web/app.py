@@ -1,6 +1,7 @@
 """The pages' Flask app factory (served by gunicorn: "web.app:create_app()")."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
@@ -43,12 +44,15 @@ def create_app() -> Flask:
 
     @app.before_request
     def _who():
+        g.started = time.perf_counter()
         g.account = account()
         g.preferences = store.preferences(store.database(), g.account["id"]) if g.account else {}
+        g.prefs_ms = (time.perf_counter() - g.started) * 1000
 
     @app.context_processor
     def _common():
         return {"me": g.get("account"), "elder": everyone.elder_mode(), "committee_phone": everyone.committee_phone(),
+                "staff_phones": everyone.staff_phones(),
                 "my_price": resident.my_price}
 
     @app.errorhandler(SignedOut)
@@ -73,6 +77,13 @@ def create_app() -> Flask:
     def _private(response):
         if response.mimetype == "text/html":
             response.headers["Cache-Control"] = "no-store"  # a person's own page: never kept by a cache
+        if "started" in g:  # where the time of this answer went (bench/pages.py reads it): durations only
+            whole = (time.perf_counter() - g.started) * 1000
+            api = g.get("api_ms", 0.0)
+            response.headers["Server-Timing"] = ", ".join(
+                f"{name};dur={value:.1f}" for name, value in (
+                    ("session", g.get("session_ms", 0.0)), ("prefs", g.get("prefs_ms", 0.0)), ("api", api),
+                    ("page", whole - api - g.get("prefs_ms", 0.0)), ("app", whole)))
         return response
 
     @app.get("/favicon.ico")

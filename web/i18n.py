@@ -77,6 +77,32 @@ DELIVERY = {
     "cancelled": _l("Cancelled"),
 }
 
+# the same states as the committee and the staff read them: about the resident, never "your" or "you"
+STAFF_STATUS = {
+    "placed": _l("Placed: the kitchen is holding the portion"),
+    "awaiting_payment": _l("Waiting for the resident's payment"),
+    "paid": _l("Paid: waiting for the kitchen to accept"),
+    "accepted": _l("The kitchen accepted it and is cooking"),
+    "ready": _l("Ready: waiting for a volunteer to pick it up"),
+    "delivering": _l("On the way to the resident"),
+    "service_done": _l("The job is done: waiting for the resident to confirm"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+}
+
+STAFF_DELIVERY = {
+    "waiting": _l("Waiting for the meal to be ready"),
+    "ready": _l("The meal is ready; looking for a volunteer"),
+    "offered": _l("Offered to volunteers; nobody has accepted yet"),
+    "escalated": _l("No volunteer accepted it: assign one by hand"),
+    "welfare_check": _l("Nobody answered the door: the volunteer is checking on the resident"),
+    "assigned": _l("A volunteer is on the way to the kitchen"),
+    "picked_up": _l("On the way to the resident"),
+    "delivered": _l("Delivered"),
+    "failed": _l("The delivery failed"),
+    "cancelled": _l("Cancelled"),
+}
+
 ROLES = {"resident": _l("resident"), "provider": _l("provider"), "volunteer": _l("volunteer"),
          "coordinator": _l("residents' committee"), "admin": _l("administrator"), "system": _l("Linli")}
 

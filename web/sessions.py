@@ -27,7 +27,9 @@ class ServerSession(CallbackDict, SessionMixin):
 class MongoSessions(SessionInterface):
     def open_session(self, app: Flask, request) -> ServerSession:
         sid = request.cookies.get(COOKIE)
+        started = time.perf_counter()
         doc = store.load_session(store.database(), sid) if sid else None
+        g.session_ms = (time.perf_counter() - started) * 1000
         if doc is None:
             return ServerSession(store.new_session_id(), new=True)
         return ServerSession(sid, doc.get("data"), doc)
@@ -37,7 +39,7 @@ class MongoSessions(SessionInterface):
         if session.modified or (session.new and session):
             store.save_session_data(db, session.sid, dict(session))
         elif not session.new:
-            store.touch_session(db, session.sid)
+            store.touch_session(db, session.sid, session.doc.get("expires_at"))
         if session.new and not session and not getattr(g, "signed_in_now", False):
             return
         response.set_cookie(COOKIE, session.sid, max_age=store.SESSION_DAYS * 86400, httponly=True, samesite="Lax",

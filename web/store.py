@@ -53,8 +53,15 @@ def save_session_data(db: Database, sid: str, data: dict) -> None:
                            upsert=True)
 
 
-def touch_session(db: Database, sid: str) -> None:
-    db.sessions.update_one({"_id": sid}, {"$set": {"expires_at": _now() + timedelta(days=SESSION_DAYS)}})
+TOUCH_EVERY = timedelta(hours=1)  # a session's expiry slides at most once an hour: not one write per page
+
+
+def touch_session(db: Database, sid: str, expires_at: datetime | None = None) -> None:
+    """Slides the session's expiry to SESSION_DAYS from now, unless it was slid within the last TOUCH_EVERY."""
+    fresh = _now() + timedelta(days=SESSION_DAYS)
+    if expires_at is not None and expires_at.replace(tzinfo=timezone.utc) > fresh - TOUCH_EVERY:
+        return
+    db.sessions.update_one({"_id": sid}, {"$set": {"expires_at": fresh}})
 
 
 def sign_in(db: Database, sid: str, tokens: dict, account: dict) -> None:

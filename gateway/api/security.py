@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from linli.config import settings
+from linli.config import origin_of, settings
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -15,6 +15,15 @@ HEADERS = {
 # the pages (and the stub cashier) use inline styles and post forms to themselves
 PAGE_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
                "frame-ancestors 'none'")
+
+
+def page_policy(tiles_url: str = "") -> str:
+    """The pages' policy; a configured map tile server is the one other place images may come from."""
+    if not tiles_url:
+        return PAGE_POLICY
+    return PAGE_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin_of(tiles_url)}")
+
+
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
 
@@ -30,7 +39,7 @@ def install(app: Flask) -> None:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+            response.headers.setdefault("Content-Security-Policy", page_policy(settings().map_tiles_url))
         elif request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         origin = request.headers.get("Origin")

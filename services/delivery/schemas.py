@@ -140,6 +140,11 @@ class AttemptOut(ma.Schema):
     reason = fields.String(attribute="failure.reason", metadata={"description": "why that delivery failed"})
 
 
+class CodeLockOut(ma.Schema):
+    kind = fields.String(metadata={"description": "pickup or handover: whose code was guessed too often"})
+    at = fields.AwareDateTime()
+
+
 class EscalationOut(ma.Schema):
     reason = fields.String()
     at = fields.AwareDateTime()
@@ -166,6 +171,8 @@ class TaskSchema(ma.Schema):
     escalation = fields.Nested(EscalationOut)
     failure = fields.Nested(FailureOut)
     welfare = fields.Nested(WelfareOut)
+    code_lock = fields.Nested(CodeLockOut, allow_none=True, metadata={
+        "description": "set while code entry is locked after too many wrong codes; the committee unlocks it"})
     attempts = fields.List(fields.Nested(AttemptOut), metadata={
         "description": "earlier deliveries of this meal that failed before the coordinator sent it out again"})
 

@@ -341,6 +341,15 @@ def show_order_reviews_from(u: Unit, order_id: str, visible_from: datetime) -> N
                              {"$set": {"visible_from": visible_from}}, session=u.session)
 
 
+def stars_shown_of(u: Unit, volunteer_ids: list[str]) -> dict[str, list[int]]:
+    """stars_shown for a page of volunteers in one query (the committee's list asked once per volunteer)."""
+    found: dict[str, list[int]] = {v: [] for v in volunteer_ids}
+    for r in u.db.ratings.find({"volunteer_id": {"$in": list(volunteer_ids)}, "visible_from": {"$lte": u.now}},
+                               {"stars": 1, "volunteer_id": 1}, session=u.session):
+        found[r["volunteer_id"]].append(r["stars"])
+    return found
+
+
 def stars_shown(u: Unit, volunteer_id: str) -> list[int]:
     """Reviews are blind until catalog shows them; the average counts only those shown by `u.now`."""
     return [r["stars"] for r in u.db.ratings.find({"volunteer_id": volunteer_id, "visible_from": {"$lte": u.now}},

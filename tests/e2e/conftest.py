@@ -16,13 +16,62 @@ from tests.conftest import configured_as, new_namespace
 PASSWORD = "journey-pass-1"
 
 
+def _png() -> bytes:
+    """One pale pixel as a PNG (the map stretches it over its tile)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xe8\xf0\xe0")) + chunk(b"IEND", b""))
+
+
 @pytest.fixture(scope="package")
-def stack(infra, tmp_path_factory):
+def tile_server():
+    """A tiny XYZ tile server on this machine (there is no internet here): any /z/x/y.png answers a PNG, and the
+    paths asked for are kept, so a test can see which tiles the committee's map fetched."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked: list[str] = []
+    picture = _png()
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            parts = self.path.strip("/").removesuffix(".png").split("/")
+            if len(parts) != 3 or not all(p.isdigit() for p in parts):
+                self.send_error(404)
+                return
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(picture)))
+            self.end_headers()
+            self.wfile.write(picture)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.asked = asked
+    server.template = f"http://127.0.0.1:{server.server_port}/{{z}}/{{x}}/{{y}}.png"
+    try:
+        yield server
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="package")
+def stack(infra, tmp_path_factory, tile_server):
     namespace = new_namespace()
     var_dir = tmp_path_factory.mktemp("stack") / "var"
+    # the committee's map over tiles, as a town with a tile server configures it (the unit tests draw it without)
     stack = Stack(namespace=namespace, mongo_url=infra.mongo_url, amqp_url=infra.amqp_url, var_dir=var_dir,
                   ports={s: free_port() for s in ("gateway", "catalog", "orders", "delivery", "web")},
-                  extra_env={"LINLI_TIME_SCALE": "0.01", "LINLI_RETRY_DELAYS": "0.3,1,2", "LINLI_WEB_WORKERS": "2"})
+                  extra_env={"LINLI_TIME_SCALE": "0.01", "LINLI_RETRY_DELAYS": "0.3,1,2", "LINLI_WEB_WORKERS": "2",
+                             "LINLI_MAP_TILES_URL": tile_server.template})
     stack.start()
     try:
         stack.wait_ready()

@@ -42,10 +42,14 @@ def test_a_hand_over_code_guessed_one_by_one_locks_after_five_and_the_coordinato
     [alert] = town.events("delivery.task.escalated")
     assert alert["task_id"] == task_id and alert["community_id"] == "lianxi" and "hand-over code" in alert["reason"]
     assert "code_attempts" not in town.call("GET", f"/tasks/{task_id}", town.coordinator)
+    # the committee's board finds it locked in its list, and which code
+    [listed] = [t for t in town.call("GET", "/tasks", town.coordinator)["items"] if t["id"] == task_id]
+    assert listed["code_lock"]["kind"] == "handover" and listed["code_lock"]["at"]
 
     # the committee unlocks after calling the resident; the right code works again, from a clean count
     town.call("POST", f"/tasks/{task_id}/codes/unlock", who, expect=403)
     town.call("POST", f"/tasks/{task_id}/codes/unlock", town.coordinator)
+    assert town.call("GET", f"/tasks/{task_id}", town.coordinator)["code_lock"] is None
     assert town.call("POST", f"/tasks/{task_id}/codes/unlock", town.coordinator, expect=409)["error"]["code"] == \
         "codes_not_locked"
     assert "4 tries left" in town.call("POST", f"/tasks/{task_id}/deliver", who, {"code": "0000"},

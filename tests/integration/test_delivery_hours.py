@@ -75,6 +75,11 @@ def test_the_average_rating_counts_each_shown_review_of_the_volunteer_once(town)
     _review(town, volunteer_id, 1, timedelta(days=7))  # still blind
     _review(town, volunteer_id, 1, timedelta(minutes=-1), direction="resident_to_provider")
     assert town.call("GET", "/volunteers/me", who)["rating"] == {"count": 2, "average": 4.5}
+    # the committee's list reads the same, beside another volunteer with a review of their own
+    other_id, _ = town.volunteer("w", near_canteen(150))
+    _review(town, other_id, 2, timedelta(minutes=-1))
+    listed = {v["id"]: v["rating"] for v in town.call("GET", "/volunteers?per_page=50", town.coordinator)["items"]}
+    assert listed[volunteer_id] == {"count": 2, "average": 4.5} and listed[other_id] == {"count": 1, "average": 2.0}
 
 
 def test_a_blind_review_of_the_volunteer_shows_as_soon_as_the_other_side_of_the_order_writes(town):

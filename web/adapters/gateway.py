@@ -5,13 +5,16 @@ Pages never call `requests` themselves: they call a method here, get JSON back, 
 """
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.cookiejar import DefaultCookiePolicy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import requests
+from flask import g, has_app_context
 from requests.adapters import HTTPAdapter
 
 _session = requests.Session()
@@ -103,6 +106,18 @@ class Gateway:
         return self.request("GET", "/api/v1/catalog/communities")
 
 
+@contextmanager
+def waited():
+    """Adds the time spent waiting for the API to this request's account (g.api_ms), which the page's Server-Timing
+    header reports, so that bench/pages.py can tell the API's share of a page from web's own."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if has_app_context():
+            g.api_ms = g.get("api_ms", 0.0) + (time.perf_counter() - started) * 1000
+
+
 class Person:
     """The API as the signed-in person: `access()` gives a fresh access token (refreshing when needed) and
     `renew()` forces a refresh after a 401."""
@@ -112,6 +127,10 @@ class Person:
         self.gateway, self._access, self._renew, self.request_id = gateway, access, renew, request_id
 
     def call(self, method: str, path: str, *, json: Any = None, params: dict | None = None, raw: bool = False) -> Any:
+        with waited():
+            return self._call(method, path, json=json, params=params, raw=raw)
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None, raw: bool = False) -> Any:
         try:
             return self.gateway.request(method, path, token=self._access(), json=json, params=params,
                                         request_id=self.request_id, raw=raw)
@@ -131,16 +150,18 @@ class Person:
             return self.gateway.request("GET", path, token=token, request_id=self.request_id,
                                         params={k: v for k, v in params.items() if v not in (None, "")})
 
-        futures = [_readers.submit(one, path, params) for path, params in reads]
-        answers = []
-        for (path, params), future in zip(reads, futures):
-            try:
-                answers.append(future.result())
-            except ApiProblem as problem:
-                if problem.status != 401:
-                    raise
-                answers.append(self.get(path, **params))
-        return answers
+        with waited():
+            futures = [_readers.submit(one, path, params) for path, params in reads]
+            answers = []
+            for (path, params), future in zip(reads, futures):
+                try:
+                    answers.append(future.result())
+                except ApiProblem as problem:
+                    if problem.status != 401:
+                        raise
+                    answers.append(self._call("GET", path, params={k: v for k, v in params.items()
+                                                                    if v not in (None, "")}))
+            return answers
 
     # everyone
     def me(self) -> dict:

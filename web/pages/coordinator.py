@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
+from linli.config import settings
+
 from .. import i18n
 from ..adapters.gateway import ApiProblem, SignedOut
 from ..sessions import person
@@ -34,9 +36,20 @@ LATE = {"provider_answer": _l("the kitchen did not answer in time"), "ready_by":
         "remake_by": _l("not made again in time"), "provider_final": _l("the kitchen did not answer at all")}
 
 
+# what a welfare check found, as the committee records it (the volunteer's page words them as "I ...")
+WELFARE_OUTCOMES = {"resident_safe": _l("The resident is safe"),
+                    "family_reached": _l("The family or the emergency contact was reached"),
+                    "emergency_services_called": _l("The emergency services were called (120 / 110)"),
+                    "not_reached": _l("Nobody could be reached")}
+CODE_KINDS = {"handover": _l("the resident's hand-over code"), "pickup": _l("the kitchen's pickup code")}
+CARRYING = ("assigned", "picked_up")
+
+
 @bp.context_processor
 def _words():
-    return {"FAILURES": FAILURES, "DEADLINES": DEADLINES, "LATE": LATE}
+    # staff read the states about the resident ("on the way to the resident"), never the resident's "your home"
+    return {"FAILURES": FAILURES, "DEADLINES": DEADLINES, "LATE": LATE, "STATUS": i18n.STAFF_STATUS,
+            "DELIVERY": i18n.STAFF_DELIVERY, "WELFARE_OUTCOMES": WELFARE_OUTCOMES, "CODE_KINDS": CODE_KINDS}
 
 
 @bp.before_request
@@ -80,6 +93,7 @@ def board():
         ("/api/v1/orders", {"per_page": 50})))
     on_duty = [v for v in volunteers if v.get("on_duty") and v.get("location")]
     trouble = [t for t in tasks if t["status"] in TROUBLE]
+    locked = [t for t in tasks if t.get("code_lock") and t["status"] in CARRYING]
     open_tasks = [t for t in tasks if t["status"] in OPEN_TASKS]
     deadlines = [o for o in orders if o.get("deadline") and o["status"] not in ("completed", "cancelled")]
     spots, legend = [], []
@@ -97,14 +111,16 @@ def board():
         if where:
             spots.append(Spot("task", where["lng"], where["lat"], t["id"]))
             legend.append(("task", _("Meal to building %(building)s: %(state)s", building=drop.get("building", "?"),
-                                     state=i18n.DELIVERY.get(t["status"], t["status"]))))
+                                     state=i18n.STAFF_DELIVERY.get(t["status"], t["status"]))))
     for v in on_duty:
         spots.append(Spot("volunteer", v["location"]["lng"], v["location"]["lat"], v["name"]))
         legend.append(("volunteer", _("Volunteer on duty: %(name)s", name=v["name"])))
-    picture = dispatch_map(spots, _("Map of kitchens, meals and volunteers on duty"))
-    return render_template("c/board.html", attention=attention, trouble=trouble, open_tasks=open_tasks,
+    tiles = settings().map_tiles_url
+    picture = dispatch_map(spots, _("Map of kitchens, meals and volunteers on duty"), tiles=tiles or None)
+    return render_template("c/board.html", attention=attention, trouble=trouble, locked=locked, open_tasks=open_tasks,
                            on_duty=on_duty, deadlines=deadlines, picture=picture, legend=legend,
-                           communities=_mine(), zone_of=_zone)
+                           tiles_host=tiles.split("://", 1)[-1].split("/", 1)[0] if tiles else None,
+                           communities=_mine(), zone_of=_zone, month=datetime.now(ZoneInfo(_zone())).strftime("%Y-%m"))
 
 
 @bp.post("/tasks/<task_id>/assign")
@@ -119,6 +135,64 @@ def assign(task_id):
         except ApiProblem as problem:
             flash(i18n.problem_text(problem))
     return redirect(_back(url_for("coordinator.board")), code=303)
+
+
+def _task_action(task_id: str, path: str, body: dict | None, done: str):
+    try:
+        person().post(f"/api/v1/delivery/tasks/{task_id}/{path}", body)
+        flash(done)
+    except ApiProblem as problem:
+        flash(i18n.problem_text(problem))
+    return redirect(_back(url_for("coordinator.board")), code=303)
+
+
+@bp.post("/tasks/<task_id>/welfare")
+def close_welfare(task_id):
+    """The committee closes a welfare check the volunteer could not finish, with what happened."""
+    outcome, note = request.form.get("outcome", ""), request.form.get("note", "").strip()
+    if outcome not in WELFARE_OUTCOMES or not note:
+        flash(_("Please choose what happened and write a few words about it."))
+        return redirect(_back(url_for("coordinator.board")), code=303)
+    return _task_action(task_id, "welfare", {"outcome": outcome, "note": note[:500]},
+                        _("The welfare check is closed with what happened."))
+
+
+@bp.post("/tasks/<task_id>/unlock")
+def unlock(task_id):
+    """After speaking with the volunteer and the resident: codes may be entered again."""
+    return _task_action(task_id, "codes/unlock", None, _("Codes can be entered again for this delivery."))
+
+
+@bp.get("/hours")
+def hours():
+    """The month's served minutes in this person's communities, each entry with a form to correct it."""
+    month = request.args.get("month", "").strip()
+    if not MONTH.match(month):
+        month = datetime.now(ZoneInfo(_zone())).strftime("%Y-%m")
+    served = person().get("/api/v1/delivery/hours", month=month)
+    names = {t["volunteer_id"]: t.get("name") or "?" for t in served.get("totals", [])}
+    return render_template("c/hours.html", month=month, totals=served.get("totals", []),
+                           entries=sorted(served.get("entries", []), key=lambda e: (names.get(e["volunteer_id"], ""),
+                                                                                    e.get("date", ""))),
+                           names=names)
+
+
+@bp.post("/hours/<entry_id>/correct")
+def correct_hours(entry_id):
+    raw, reason = request.form.get("minutes", "").strip(), request.form.get("reason", "").strip()
+    back = _back(url_for("coordinator.hours"))
+    if not raw.isdigit() or not 0 <= int(raw) <= 24 * 60:
+        flash(_("Please write the minutes as a whole number from 0 to 1440."))
+    elif len(reason) < 5:
+        flash(_("Please say why you correct the minutes (a few words)."))
+    else:
+        try:
+            person().post(f"/api/v1/delivery/hours/{entry_id}/corrections", {"minutes": int(raw), "reason": reason[:500]})
+            flash(_("The minutes are corrected to %(minutes)s; the entry keeps what they were and why.",
+                    minutes=int(raw)))
+        except ApiProblem as problem:
+            flash(i18n.problem_text(problem))
+    return redirect(back, code=303)
 
 
 # -- one order: redeliver, remake, cancel, refund, pay at the desk ----------------------------------------------------

@@ -31,11 +31,29 @@ def elder_mode() -> bool:
 
 
 def committee_phone() -> str:
+    """The number a resident (or a volunteer, a provider) calls: their community's committee; for a resident with
+    none on file yet, the city's hotline. Staff are the committee: they get no call button (see staff_phones)."""
+    account = g.get("account")
+    if account and account["role"] in ("coordinator", "admin"):
+        return ""
     try:
-        community = common.home_community() if g.get("account") else None
+        community = common.home_community() if account else None
     except ApiProblem:
         community = None
     return (community or {}).get("committee_phone") or common.CITY_HOTLINE
+
+
+def staff_phones() -> list[tuple[str, str]]:
+    """A coordinator's own committees' numbers (the ones residents are given), for the header; an admin's none."""
+    account = g.get("account")
+    if not account or account["role"] != "coordinator":
+        return []
+    try:
+        every, mine = common.communities(), common.me().get("communities") or []
+    except ApiProblem:
+        return []
+    return [(every[c]["name"], every[c]["committee_phone"]) for c in mine
+            if c in every and every[c].get("committee_phone")][:3]
 
 
 def _safe_next(target: str | None) -> str:

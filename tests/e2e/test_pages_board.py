@@ -1,0 +1,240 @@
+"""The committee's board finishes what it shows (issue 14), in a real browser, with two communities: a welfare check
+the volunteer could not close is closed from the board with what happened; a delivery whose hand-over code was
+guessed wrong five times is unlocked after the calls; a volunteer's minutes are corrected with a reason. The other
+community's coordinator sees none of it and is refused each action in words. The board speaks of the resident (never
+"your home"), shows the coordinator its own committee's number (not the city hotline), draws the dispatch map over
+the configured tile server's tiles, and keeps a volunteer standing at the kitchen apart from the kitchen."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from devstack.client import Client
+from gateway.admin import create_account
+from tests.conftest import configured_as, eventually
+from tests.e2e.browser import Visit, sign_in
+from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
+
+A = {"id": "yuhe", "name": "雨荷社区", "center": {"lng": 121.3512, "lat": 30.8521}, "committee_phone": "021-5777 0001",
+     "buildings": [{"name": "3", "entrance": {"lng": 121.3515, "lat": 30.8523}},
+                   {"name": "6", "entrance": {"lng": 121.3509, "lat": 30.8518}}]}
+B = {"id": "yubei", "name": "雨北社区", "center": {"lng": 121.3712, "lat": 30.8621}, "committee_phone": "021-5777 0002",
+     "buildings": [{"name": "1", "entrance": {"lng": 121.3713, "lat": 30.8622}}]}
+KITCHEN = {"lng": 121.3530, "lat": 30.8530}
+NOT_FOUND = "没有找到，可能已被删除。"
+
+
+@pytest.fixture(scope="module")
+def town(stack, staff):
+    admin, _ = staff
+    for community in (A, B):
+        admin.request("POST", "/api/v1/catalog/communities", json=community, expect=(201, 409))
+    with configured_as(stack.env):
+        create_account("coord_yh", PASSWORD, "余主任", "coordinator", ("yuhe",))
+        create_account("coord_yb", PASSWORD, "白主任", "coordinator", ("yubei",))
+    api = Client(stack.url())
+    coordinator = api.login("coord_yh", PASSWORD)
+    canteen = verified_canteen(api, coordinator, "yh_canteen", "雨荷小灶", KITCHEN, "yuhe")
+    lunch = canteen.post("/api/v1/catalog/listings", {
+        "title": "雨荷午餐", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1200, "unit": "份",
+        "community_ids": ["yuhe"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 20}]},
+        expect=201)
+    volunteers = []
+    for username, name, phone in (("yh_zhou", "小周", "138 0000 0081"), ("yh_wu", "小吴", "138 0000 0082")):
+        volunteer = api.register(username, PASSWORD, name, "volunteer")
+        profile = volunteer.post("/api/v1/delivery/volunteers", {
+            "name": name, "phone": phone, "community_ids": ["yuhe"], "vehicle": "bike"}, expect=201)
+        coordinator.post(f"/api/v1/delivery/volunteers/{profile['id']}/verify", expect=200)
+        volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": KITCHEN})
+        volunteers.append(volunteer)
+    town = {"api": api, "coordinator": coordinator, "other": api.login("coord_yb", PASSWORD), "canteen": canteen,
+            "lunch": lunch, "volunteers": volunteers}
+    town["welfare"] = _carried(stack, town, "201")
+    town["welfare"]["holder"].post(f"/api/v1/delivery/tasks/{town['welfare']['task']}/fail", {
+        "reason": "nobody_answers", "note": "敲了三次门"}, expect=200)
+    town["locked"] = _carried(stack, town, "202")
+    wrong = next(c for c in ("0000", "1111") if c != town["locked"]["code"])
+    for _ in range(5):
+        town["locked"]["holder"].post(f"/api/v1/delivery/tasks/{town['locked']['task']}/deliver", {"code": wrong},
+                                      expect=422)
+    return town
+
+
+def _carried(stack, town, room: str) -> dict:
+    """A resident's lunch in community A, paid, cooked, and picked up by whichever volunteer took the offer."""
+    api, canteen = town["api"], town["canteen"]
+    resident = api.register(f"yh_res_{room}", PASSWORD, "周奶奶", "resident")
+    order = resident.post("/api/v1/orders", {
+        "listing_id": town["lunch"]["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
+        "address": {"community_id": "yuhe", "building": "6", "room": room, "contact_name": "周奶奶",
+                    "phone": "139 2222 5566", "location": A["buildings"][1]["entrance"]}}, expect=201)
+    mine = lambda: resident.get(f"/api/v1/orders/{order['id']}")  # noqa: E731
+    eventually(lambda: mine()["status"] == "awaiting_payment" or None, what="the portion to be held")
+    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
+    eventually(lambda: mine()["status"] == "paid" or None, what="the payment")
+    pickup = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)["pickup_code"]
+    canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)
+
+    def offered():
+        for volunteer in town["volunteers"]:
+            for offer in volunteer.get("/api/v1/delivery/offers")["items"]:
+                if offer["order_id"] == order["id"]:
+                    return volunteer, offer
+        return None
+    holder, offer = eventually(offered, timeout=30, what="the offer")
+    task = holder.post(f"/api/v1/delivery/offers/{offer['id']}/accept", expect=200)
+    holder.post(f"/api/v1/delivery/tasks/{task['id']}/pickup", {"code": pickup}, expect=200)
+    eventually(lambda: mine()["status"] == "delivering" or None, what="orders to see the pickup")
+    return {"order": order["id"], "task": task["id"], "holder": holder, "code": mine()["handover_code"]}
+
+
+def _post_as_page(visit: Visit, path: str, form: dict) -> str:
+    """A form sent from this person's browser (its session and CSRF token) to a path its pages never offered it:
+    what the next page says."""
+    token = visit.page.locator("input[name=csrf_token]").first.get_attribute("value")
+    answer = visit.page.request.post(path, form={"csrf_token": token, **form})
+    assert answer.status == 200, answer.status
+    return answer.text()
+
+
+def _boxes_overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"] or
+                a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def test_the_other_community_sees_none_of_it_and_is_refused_each_action_in_words(stack, town, browser):
+    welfare, locked, coordinator = town["welfare"], town["locked"], town["coordinator"]
+    bai = Visit.open(browser, stack.url())
+    page = bai.page
+    sign_in(bai, "coord_yb", PASSWORD)
+    expect(page.get_by_role("heading", name="居委会看板")).to_be_visible()
+    assert page.locator(f"#task-{welfare['task']}").count() == 0
+    assert page.locator(f"#locked-{locked['task']}").count() == 0
+    expect(page.locator("main")).not_to_contain_text("验证码已锁定")
+    expect(page.locator("header")).to_contain_text("雨北社区居委会：021-5777 0002")
+    expect(page.locator("header")).not_to_contain_text("12345")
+    expect(page.locator("header")).not_to_contain_text("雨荷社区")
+    bai.check("c-board-b")
+
+    said = _post_as_page(bai, f"/c/tasks/{welfare['task']}/welfare", {"outcome": "resident_safe", "note": "没事"})
+    assert NOT_FOUND in said
+    said = _post_as_page(bai, f"/c/tasks/{locked['task']}/unlock", {})
+    assert NOT_FOUND in said
+    assert coordinator.get(f"/api/v1/delivery/tasks/{welfare['task']}")["status"] == "welfare_check"
+    assert coordinator.get(f"/api/v1/delivery/tasks/{locked['task']}")["code_lock"]["kind"] == "handover"
+
+
+def test_the_board_closes_a_welfare_check_unlocks_codes_and_corrects_hours(stack, town, browser, tile_server):
+    welfare, locked, coordinator = town["welfare"], town["locked"], town["coordinator"]
+    yu = Visit.open(browser, stack.url())
+    page = yu.page
+    asked_before = len(tile_server.asked)
+    sign_in(yu, "coord_yh", PASSWORD)
+    expect(page.get_by_role("heading", name="居委会看板")).to_be_visible()
+    # staff read staff words, and their own committee's number
+    header = page.locator("header")
+    expect(header).to_contain_text("雨荷社区居委会：021-5777 0001")
+    expect(header).not_to_contain_text("12345")
+    assert page.locator("header a.call").count() == 0, "the committee is not asked to call itself"
+    main = page.locator("main")
+    expect(main).not_to_contain_text("您家")
+    lock_card = page.locator(f"#locked-{locked['task']}")
+    expect(lock_card).to_contain_text("验证码已锁定：居民的交接码输错次数太多")
+    expect(lock_card).to_contain_text("正在送往居民家")
+
+    # the map: over the tile server's tiles, and the volunteers at the kitchen do not hide it
+    tiles = page.locator("svg.map image")
+    assert tiles.count() >= 2
+    hrefs = [tiles.nth(i).get_attribute("href") for i in range(tiles.count())]
+    assert all(re.fullmatch(rf"http://127\.0\.0\.1:{tile_server.server_port}/\d+/\d+/\d+\.png", h) for h in hrefs)
+    eventually(lambda: len(tile_server.asked) >= asked_before + len(hrefs) or None, timeout=10,
+               what="the browser to fetch the tiles")
+    kitchen = page.locator("svg.map g.spot.kitchen rect").first.bounding_box()
+    for i in range(page.locator("svg.map g.spot.volunteer").count()):
+        volunteer = page.locator("svg.map g.spot.volunteer polygon").nth(i).bounding_box()
+        assert not _boxes_overlap(kitchen, volunteer), "the kitchen's square stays visible"
+    expect(page.locator("ol.legend")).to_contain_text("厨房：雨荷小灶")
+    expect(page.locator("ol.legend")).to_contain_text("值班志愿者：小周")
+    expect(page.locator("figcaption")).to_contain_text(f"地图底图：127.0.0.1:{tile_server.server_port}")
+    yu.check("c-board-a")
+
+    # the welfare check: what happened is asked for, then recorded
+    card = page.locator(f"#task-{welfare['task']}")
+    card.get_by_label("看到或听到的情况").fill("邻居说她去女儿家了，电话里确认平安")
+    card.get_by_label("居民平安").check()
+    card.get_by_role("button", name="结束探视").click()
+    expect(page.get_by_role("status")).to_contain_text("探视已结束")
+    closed = coordinator.get(f"/api/v1/delivery/tasks/{welfare['task']}")
+    assert closed["welfare"]["outcome"] == "resident_safe" and "女儿家" in closed["welfare"]["note"]
+    expect(page.locator(f"#task-{welfare['task']}")).to_have_count(0)
+    yu.check("c-board-welfare-closed")
+
+    # the locked codes: unlocked after the calls; the volunteer hands over with the right code
+    page.locator(f"#locked-{locked['task']}").get_by_role("button", name="允许重新输入验证码").click()
+    expect(page.get_by_role("status")).to_contain_text("可以重新输入验证码了")
+    expect(page.locator(f"#locked-{locked['task']}")).to_have_count(0)
+    assert coordinator.get(f"/api/v1/delivery/tasks/{locked['task']}")["code_lock"] is None
+    done = locked["holder"].post(f"/api/v1/delivery/tasks/{locked['task']}/deliver", {"code": locked["code"]},
+                                 expect=200)
+    assert done["status"] == "delivered"
+    yu.check("c-board-unlocked")
+
+    # the hours: the welfare check's volunteer's minutes corrected, with a reason; a wrong number changes nothing
+    page.get_by_role("link", name="查看并修改本月服务时长").click()
+    expect(page.get_by_role("heading", name="志愿者服务时长")).to_be_visible()
+    month = page.locator("#month").input_value()
+    entries = coordinator.get(f"/api/v1/delivery/hours?month={month}")["entries"]
+    entry = next(e for e in entries if e["task_id"] == welfare["task"])
+    box = page.locator(f'[id="entry-{entry["id"]}"]')
+    expect(box).to_be_visible()
+    yu.check("c-hours-a")
+    box.get_by_label("改正后的分钟数").fill("abc")
+    box.get_by_label("原因（志愿者会看到）").fill("等了很久，又陪邻居找人")
+    box.get_by_role("button", name="保存修改").click()
+    expect(page.get_by_role("status")).to_contain_text("请把分钟数写成 0 到 1440 之间的整数")
+    box = page.locator(f'[id="entry-{entry["id"]}"]')
+    box.get_by_label("改正后的分钟数").fill("45")
+    box.get_by_label("原因（志愿者会看到）").fill("等了很久，又陪邻居找人")
+    box.get_by_role("button", name="保存修改").click()
+    expect(page.get_by_role("status")).to_contain_text("时长已改为 45 分钟")
+    expect(page.locator(f'[id="entry-{entry["id"]}"]')).to_contain_text(f"余主任 把 {entry['minutes']} 分钟改为 45 分钟")
+    yu.check("c-hours-corrected")
+    after = next(e for e in coordinator.get(f"/api/v1/delivery/hours?month={month}")["entries"]
+                 if e["id"] == entry["id"])
+    assert after["minutes"] == 45 and [c["to"] for c in after["corrections"]] == [45]
+
+
+def test_the_other_community_neither_sees_nor_corrects_the_hours_of_the_first(stack, town, browser):
+    coordinator = town["coordinator"]
+    bai = Visit.open(browser, stack.url())
+    page = bai.page
+    sign_in(bai, "coord_yb", PASSWORD)
+    page.get_by_role("link", name="查看并修改本月服务时长").click()
+    expect(page.get_by_role("heading", name="志愿者服务时长")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("小周")
+    expect(page.locator("main")).not_to_contain_text("小吴")
+    bai.check("c-hours-b")
+    month = page.locator("#month").input_value()
+    entries = coordinator.get(f"/api/v1/delivery/hours?month={month}")["entries"]
+    assert entries, "A's welfare check and delivery were credited this month (the test before)"
+    for entry in entries:
+        assert page.locator(f'[id="entry-{entry["id"]}"]').count() == 0
+    said = _post_as_page(bai, f"/c/hours/{entries[0]['id']}/correct", {"minutes": "1", "reason": "不该改的时长"})
+    assert NOT_FOUND in said
+    again = next(e for e in coordinator.get(f"/api/v1/delivery/hours?month={month}")["entries"]
+                 if e["id"] == entries[0]["id"])
+    assert again["minutes"] == entries[0]["minutes"] and again.get("corrections") == entries[0].get("corrections")
+
+
+def test_the_board_in_english_speaks_of_the_resident_and_names_the_committee(stack, town, browser):
+    yu = Visit.open(browser, stack.url(), lang="en")
+    page = yu.page
+    sign_in(yu, "coord_yh", PASSWORD)
+    expect(page.get_by_role("heading", name="The committee’s board")).to_be_visible()
+    expect(page.locator("header")).to_contain_text("雨荷社区 committee: 021-5777 0001")
+    expect(page.locator("header")).not_to_contain_text("12345")
+    expect(page.locator("main")).not_to_contain_text("your home")
+    expect(page.locator("figcaption")).to_contain_text("Map tiles: 127.0.0.1:")
+    yu.check("c-board-en")
