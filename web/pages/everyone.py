@@ -39,7 +39,7 @@ def committee_phone() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("resident.home")
+    return target if common.local_path(target) else url_for("resident.home")
 
 
 @bp.route("/signin", methods=["GET", "POST"])
