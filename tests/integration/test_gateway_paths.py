@@ -129,3 +129,24 @@ def test_a_page_form_goes_to_the_pages_but_text_nothing_can_store_does_not(door)
     assert refused.get_json()["error"]["details"] == {"name": ["contains the NUL character (\\u0000); remove it"]}
     assert client.post("/api/v1/auth/register", data={"name": "王阿姨"}).status_code == 415  # the API takes JSON only
     assert len(seen) == 1, seen  # only the good form reached the pages
+
+
+@pytest.mark.parametrize("method, path, body, status, says", [
+    ("POST", "/signin", "username=wang&room=a%00b", 422, "(room)"),
+    ("POST", "/me", "building=%ED%A0%80", 400, ""),
+    ("POST", "/me", "x=" + "a" * (300 * 1024), 413, "太长"),
+    ("PUT", "/me", None, 405, "按钮"),
+    ("GET", "/r/orders/..%2fx", None, 404, "没有这个页面"),
+])
+def test_a_page_the_door_refuses_is_a_page_a_person_reads_in_both_languages_not_json(door, method, path, body,
+                                                                                         status, says):
+    client, seen = door
+    answer = client.open(path, method=method, data=body, content_type="application/x-www-form-urlencoded")
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == status and answer.mimetype == "text/html", (answer.status_code, text[:300])
+    assert says in text and "请" in text and "Please" in text and 'href="tel:' in text and 'href="/"' in text, text
+    assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert answer.headers["X-Content-Type-Options"] == "nosniff" and answer.headers["Cache-Control"] == "no-store"
+    assert seen == [], "refused before the pages were asked"
+    api = client.post("/api/v1/orders", data=body or "x", content_type="application/x-www-form-urlencoded")
+    assert api.mimetype == "application/json" and api.get_json()["error"], "the API keeps its error shape"

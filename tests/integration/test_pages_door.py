@@ -234,3 +234,30 @@ def test_every_error_page_is_in_the_persons_language_with_the_committees_number(
         assert all(word in text for word in says), (status, text[:800])
         assert ("Method Not Allowed" not in text and "Internal Server Error" not in text
                 and "Request Entity Too Large" not in text), text[:300]
+
+
+# -- hostile input on a page's form ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("year", ["²", "1948.5", "19480", "-194", "1e3", "¹⁹⁴"])
+def test_a_year_of_birth_that_is_not_four_digits_is_a_sentence_naming_the_field_not_a_500(site, year):
+    app, stand_in = site
+    client = app.test_client()
+    _sign_in(client)
+    page = client.get("/me")
+    answer = client.post("/me", data={"csrf_token": _csrf(page), "community_id": "lianxi", "building": "12",
+                                      "room": "301", "birth_year": year})
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
+    assert "四位数字" in answer.get_data(as_text=True)
+    assert not [c for c in stand_in.calls if c[1] == "/api/v1/me/profile"], "nothing half-read is saved"
+
+
+def test_a_year_of_birth_in_full_width_digits_from_a_chinese_keyboard_is_read(site):
+    app, stand_in = site
+    client = app.test_client()
+    _sign_in(client)
+    page = client.get("/me")
+    answer = client.post("/me", data={"csrf_token": _csrf(page), "community_id": "lianxi", "building": "12",
+                                      "room": "301", "birth_year": "１９４８"})
+    assert answer.status_code == 302
+    saved = [c[2] for c in stand_in.calls if c[1] == "/api/v1/me/profile"]
+    assert saved and saved[0]["birth_year"] == 1948
