@@ -128,7 +128,7 @@ _PAGE_REFUSALS = {
     413: ("您发送的内容太长了。请写短一些再发送。", "What you sent is too long. Please shorten it and send it again."),
     429: ("短时间内尝试次数太多。请等一分钟再试。", "Too many tries in a short time. Please wait a minute and try again."),
 }
-_NOT_PAGES = ("/api", "/docs", "/openapi.json", "/healthz", "/readyz", "/static/")
+_NOT_PAGES = ("/api", "/internal", "/docs", "/openapi.json", "/healthz", "/readyz", "/static/")
 
 
 @takes_forms
