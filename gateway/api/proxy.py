@@ -152,6 +152,8 @@ def forward_page(rest: str = "") -> Response:
         if h in upstream.headers:
             response.headers[h] = upstream.headers[h]
     for cookie in upstream.set_cookies:
+        if request.is_secure and "secure" not in [p.strip().lower() for p in cookie.split(";")[1:]]:
+            cookie += "; Secure"  # web is asked over plain HTTP: only the door knows the person came over HTTPS
         response.headers.add("Set-Cookie", cookie)
     return response
 

@@ -53,7 +53,10 @@ def door(mongo_env, monkeypatch):
     @upstream.route("/<path:anything>", methods=["GET", "POST"])
     def echo(anything):
         seen.append(request.environ.get("RAW_URI") or request.full_path)
-        return {"path": request.path, "args": request.args.to_dict(flat=False)}
+        answer = {"path": request.path, "args": request.args.to_dict(flat=False)}
+        if anything == "signin":  # the pages' session cookie, as web sets it when asked over plain HTTP
+            return answer, 200, {"Set-Cookie": "linli_session=abc; HttpOnly; Path=/; SameSite=Lax"}
+        return answer
 
     port = free_port()
     server = make_server("127.0.0.1", port, upstream, threaded=True)
@@ -151,3 +154,11 @@ def test_a_page_the_door_refuses_is_a_page_a_person_reads_in_both_languages_not_
     assert seen == [], "refused before the pages were asked"
     api = client.post("/api/v1/orders", data=body or "x", content_type="application/x-www-form-urlencoded")
     assert api.mimetype == "application/json" and api.get_json()["error"], "the API keeps its error shape"
+
+
+def test_the_pages_session_cookie_is_secure_when_the_person_came_over_https(door):
+    client, _ = door
+    secure = client.get("/signin", base_url="https://linli.example").headers.getlist("Set-Cookie")
+    assert secure == ["linli_session=abc; HttpOnly; Path=/; SameSite=Lax; Secure"]
+    plain = client.get("/signin").headers.getlist("Set-Cookie")
+    assert plain == ["linli_session=abc; HttpOnly; Path=/; SameSite=Lax"], "over plain HTTP (make run) it must still work"
