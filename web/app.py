@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, g, render_template, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from linli import logs
 from linli.config import settings
@@ -17,6 +18,7 @@ from .pages import admin, coordinator, everyone, family, provider, resident, vol
 from .sessions import MongoSessions, account, needs_sign_in
 
 HERE = Path(__file__).resolve().parent
+MAX_FORM_BYTES = 256 * 1024  # as the gateway's limit: a page's form is a few KB; more is refused (413) before it is read
 
 
 def create_app() -> Flask:
@@ -25,7 +27,8 @@ def create_app() -> Flask:
                 static_url_path="/assets")  # the gateway answers /static itself
     app.config.update(SECRET_KEY=store.secret_key(store.database()), WTF_CSRF_TIME_LIMIT=None,  # no time limit on a form
                       BABEL_DEFAULT_LOCALE=i18n.DEFAULT, BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
-                      SEND_FILE_MAX_AGE_DEFAULT=3600)
+                      SEND_FILE_MAX_AGE_DEFAULT=3600,
+                      MAX_CONTENT_LENGTH=MAX_FORM_BYTES)
     app.session_interface = MongoSessions()
     store.prepare(store.database())
     CSRFProtect(app)
@@ -66,12 +69,38 @@ def create_app() -> Flask:
 
     @app.errorhandler(CSRFError)
     def _csrf(_):
+        _who_if_unknown()  # the form check runs before _who: the page still knows the person and their committee
         return render_template("problem.html", message=i18n._("This form was open too long or came from elsewhere. "
                                                               "Please go back, reload the page and send it again.")), 400
 
     @app.errorhandler(404)
     def _missing(_):
-        return render_template("problem.html", message=i18n._("There is no such page.")), 404
+        return render_template("problem.html", message=i18n._(
+            "There is no such page. Please check the address, or go back to the home page.")), 404
+
+    @app.errorhandler(HTTPException)
+    def _refused(error: HTTPException):
+        """Every other refusal (400, 405, 413, 429, ...) as a page in the person's language with the committee's
+        number, never werkzeug's English one."""
+        if error.code is None or error.code < 400:
+            return error
+        return _page(i18n.TROUBLE.get(error.code, i18n.TROUBLE[400]), error.code)
+
+    @app.errorhandler(InternalServerError)
+    def _broken(_):
+        return _page(i18n.TROUBLE[500], 500)
+
+    def _who_if_unknown():
+        if "account" not in g:
+            _who()
+
+    def _page(message, status: int):
+        try:
+            _who_if_unknown()
+            return render_template("problem.html", message=message), status
+        except Exception:  # the page itself cannot be drawn (the database is away): a plain one in both languages
+            return (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>邻里 Linli</title>"
+                    f"<p>{i18n.PLAIN_TROUBLE}</p></html>", status, {"Content-Type": "text/html; charset=utf-8"})
 
     @app.after_request
     def _private(response):

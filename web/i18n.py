@@ -189,3 +189,19 @@ FIELDS.update({"reason": _l("reason"), "amount_fen": _l("amount"), "volunteer_id
                "center": _l("centre"), "entrance": _l("entrance"), "lng": _l("longitude"), "lat": _l("latitude"),
                "buildings": _l("buildings"), "community_ids": _l("communities"), "committee_phone": _l("committee phone"),
                "elder_username": _l("the elder's username"), "relation": _l("relation")})
+
+
+# the refusals a person can meet on any page, each saying what to do next (the committee's number is at the top of
+# every page, problem.html included)
+TROUBLE = {
+    400: _l("This request could not be read. Please go back, reload the page and try again."),
+    405: _l("This page does not open that way. Please go back and use the buttons on the page."),
+    413: _l("What you sent is too long. Please shorten it and send it again."),
+    429: _l("Too many tries in a short time. Please wait a minute and try again."),
+    500: _l("Something went wrong on our side. Please try again in a minute; if it keeps happening, call the "
+            "committee."),
+    503: _l("Linli is not answering just now. Please try again in a minute; if it is urgent, call the committee."),
+}
+PLAIN_TROUBLE = ("出了点问题，请过一分钟再试；如果一直这样，请打社区居委会的电话或 12345。"
+                 "Something went wrong; please try again in a minute. If it keeps happening, call the residents' "
+                 "committee or 12345.")

@@ -60,8 +60,15 @@ def account() -> dict | None:
 def signed_in(tokens: dict) -> None:
     from flask import session
 
-    store.sign_in(store.database(), session.sid, tokens, tokens["account"])
-    session.doc = store.load_session(store.database(), session.sid) or {}
+    db = store.database()
+    planted = session.sid
+    # a new id at every sign-in, and a new form token: an id (or a form token) someone saw or set before this
+    # person signed in gives them nothing afterwards (session fixation)
+    session.sid = store.new_session_id()
+    session.pop("csrf_token", None)
+    store.sign_in(db, session.sid, tokens, tokens["account"])
+    store.forget_session(db, planted)
+    session.doc = store.load_session(db, session.sid) or {}
     session.new = False
     session.modified = True
     g.signed_in_now = True

@@ -75,6 +75,10 @@ def _tokens(tokens: dict) -> dict:
             "access_until": _now() + timedelta(seconds=int(tokens.get("expires_in", 900)) - 30)}
 
 
+def forget_session(db: Database, sid: str) -> None:
+    db.sessions.delete_one({"_id": sid})
+
+
 def sign_out(db: Database, sid: str) -> dict | None:
     """Forgets the tokens; returns them so that the refresh token can be revoked at the gateway."""
     doc = db.sessions.find_one_and_update({"_id": sid}, {"$unset": {"tokens": "", "account": ""}})

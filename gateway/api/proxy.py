@@ -7,6 +7,7 @@ built from the checked segments.
 """
 from __future__ import annotations
 
+import html
 import json
 import logging
 
@@ -18,6 +19,7 @@ from linli.web import takes_forms
 
 from ..adapters import services
 from ..rules import paths
+from . import security
 
 log = logging.getLogger("gateway.proxy")
 
@@ -111,9 +113,22 @@ PAGE_REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "Cookie", "
                         "HX-Trigger")
 PAGE_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Location", "Cache-Control", "ETag", "Last-Modified",
                          "Vary", "Content-Language", "HX-Redirect", "HX-Refresh")  # a download keeps its file name
+CITY_HOTLINE = "12345"  # the gateway does not know the person's committee: the city's hotline, and the home page
 PAGES_DOWN = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>邻里 Linli</title>"
               "<p>页面暂时打不开，请过一分钟再试。The pages are not answering just now; please try again "
-              "in a minute.</p></html>")
+              f"in a minute.</p><p><a href=\"tel:{CITY_HOTLINE}\">☎ {CITY_HOTLINE}</a></p></html>")
+# what the door refuses before a page is asked (a NUL or a broken character in a form, a body too large, a path
+# read two ways, a method pages do not take), said to a person in both languages rather than as the API's JSON
+_PAGE_REFUSALS = {
+    400: ("这张表里有无法读取的内容{field}。请删掉它，返回上一页再发送一次。",
+          "The form holds something that cannot be read{field}. Please remove it, go back and send it again."),
+    404: ("没有这个页面。请检查网址，或返回首页。", "There is no such page. Please check the address, or go back to the home page."),
+    405: ("这个页面不能这样打开。请返回上一页，用页面上的按钮操作。",
+          "This page does not open that way. Please go back and use the buttons on the page."),
+    413: ("您发送的内容太长了。请写短一些再发送。", "What you sent is too long. Please shorten it and send it again."),
+    429: ("短时间内尝试次数太多。请等一分钟再试。", "Too many tries in a short time. Please wait a minute and try again."),
+}
+_NOT_PAGES = ("/api", "/internal", "/docs", "/openapi.json", "/healthz", "/readyz", "/static/")
 
 
 @takes_forms
@@ -137,14 +152,45 @@ def forward_page(rest: str = "") -> Response:
         if h in upstream.headers:
             response.headers[h] = upstream.headers[h]
     for cookie in upstream.set_cookies:
+        if request.is_secure and "secure" not in [p.strip().lower() for p in cookie.split(";")[1:]]:
+            cookie += "; Secure"  # web is asked over plain HTTP: only the door knows the person came over HTTPS
         response.headers.add("Set-Cookie", cookie)
     return response
+
+
+def _page_refusal(response: Response) -> Response:
+    status = response.status_code
+    code = 400 if status in (400, 415, 422, 431) else 413 if status in (413, 414) else status
+    zh, en = _PAGE_REFUSALS[code]
+    details = ((response.get_json(silent=True) or {}).get("error") or {}).get("details") or {}
+    field = next((k for k in details if isinstance(k, str) and k not in ("_", "content_type", "max_bytes")), None)
+    named = f" ({html.escape(field[:40])})" if field else ""
+    body = (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" "
+            f"content=\"width=device-width, initial-scale=1\"><title>邻里 Linli</title>"
+            f"<p>{zh.format(field=named)}</p><p lang=\"en\">{en.format(field=named)}</p>"
+            f"<p><a href=\"/\">回到首页 · Home</a> · <a href=\"tel:{CITY_HOTLINE}\">☎ {CITY_HOTLINE}</a></p></html>")
+    page = Response(body, status=status, mimetype="text/html")
+    for name, value in response.headers.items():  # the security headers, the request id, Allow, Retry-After
+        if name.lower() not in ("content-type", "content-length", "cache-control"):
+            page.headers.add(name, value)
+    page.headers.setdefault("Content-Security-Policy", security.PAGE_POLICY)
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 def install(app: Flask) -> None:
     @app.before_request
     def _one_reading_only():
         paths.check(request.path, _raw_uri())
+
+    @app.after_request
+    def _refused_page_for_a_person(response: Response) -> Response:
+        """A page's path refused by the door itself: a page a person can read, not the API's JSON."""
+        status = response.status_code
+        if (status in (400, 404, 405, 413, 414, 415, 422, 429, 431) and response.mimetype == "application/json"
+                and not request.path.startswith(_NOT_PAGES)):
+            return _page_refusal(response)
+        return response
 
     for prefix in paths.PUBLIC_PREFIXES:
         # one rule per public prefix: /api/v1/<prefix> and everything under it

@@ -53,7 +53,10 @@ def door(mongo_env, monkeypatch):
     @upstream.route("/<path:anything>", methods=["GET", "POST"])
     def echo(anything):
         seen.append(request.environ.get("RAW_URI") or request.full_path)
-        return {"path": request.path, "args": request.args.to_dict(flat=False)}
+        answer = {"path": request.path, "args": request.args.to_dict(flat=False)}
+        if anything == "signin":  # the pages' session cookie, as web sets it when asked over plain HTTP
+            return answer, 200, {"Set-Cookie": "linli_session=abc; HttpOnly; Path=/; SameSite=Lax"}
+        return answer
 
     port = free_port()
     server = make_server("127.0.0.1", port, upstream, threaded=True)
@@ -126,6 +129,36 @@ def test_a_page_form_goes_to_the_pages_but_text_nothing_can_store_does_not(door)
     assert form.status_code == 200 and form.get_json()["path"] == "/signup"
     refused = client.post("/signup", data={"name": "王\x00阿姨"})
     assert refused.status_code == 422
-    assert refused.get_json()["error"]["details"] == {"name": ["contains the NUL character (\\u0000); remove it"]}
+    # a person reads it: a page in both languages naming the field (the API's paths keep the JSON error shape)
+    assert refused.mimetype == "text/html" and "(name)" in refused.get_data(as_text=True)
     assert client.post("/api/v1/auth/register", data={"name": "王阿姨"}).status_code == 415  # the API takes JSON only
     assert len(seen) == 1, seen  # only the good form reached the pages
+
+
+@pytest.mark.parametrize("method, path, body, status, says", [
+    ("POST", "/signin", "username=wang&room=a%00b", 422, "(room)"),
+    ("POST", "/me", "building=%ED%A0%80", 400, ""),
+    ("POST", "/me", "x=" + "a" * (300 * 1024), 413, "太长"),
+    ("PUT", "/me", None, 405, "按钮"),
+    ("GET", "/r/orders/..%2fx", None, 404, "没有这个页面"),
+])
+def test_a_page_the_door_refuses_is_a_page_a_person_reads_in_both_languages_not_json(door, method, path, body,
+                                                                                         status, says):
+    client, seen = door
+    answer = client.open(path, method=method, data=body, content_type="application/x-www-form-urlencoded")
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == status and answer.mimetype == "text/html", (answer.status_code, text[:300])
+    assert says in text and "请" in text and "Please" in text and 'href="tel:' in text and 'href="/"' in text, text
+    assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert answer.headers["X-Content-Type-Options"] == "nosniff" and answer.headers["Cache-Control"] == "no-store"
+    assert seen == [], "refused before the pages were asked"
+    api = client.post("/api/v1/orders", data=body or "x", content_type="application/x-www-form-urlencoded")
+    assert api.mimetype == "application/json" and api.get_json()["error"], "the API keeps its error shape"
+
+
+def test_the_pages_session_cookie_is_secure_when_the_person_came_over_https(door):
+    client, _ = door
+    secure = client.get("/signin", base_url="https://linli.example").headers.getlist("Set-Cookie")
+    assert secure == ["linli_session=abc; HttpOnly; Path=/; SameSite=Lax; Secure"]
+    plain = client.get("/signin").headers.getlist("Set-Cookie")
+    assert plain == ["linli_session=abc; HttpOnly; Path=/; SameSite=Lax"], "over plain HTTP (make run) it must still work"

@@ -2,6 +2,7 @@
 community and saved address, elder mode, and the committee's phone number."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 
 from flask import g
 
@@ -78,3 +79,15 @@ def fen(raw: str) -> int | None:
     except (ValueError, OverflowError):  # words, "nan", "inf", "1e999"
         return None
     return value if value >= 0 else None
+
+
+def local_path(target: str | None) -> bool:
+    """A path of this site and nothing else: it starts with one "/", and holds no backslash (browsers read "/\\x" as
+    "//x", another site), no space or control character (browsers drop tabs and line breaks, and a line break in a
+    header would end it) and no scheme or host however it is read."""
+    if not target or not target.startswith("/") or len(target) > 2000:
+        return False
+    if any(c == "\\" or c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return False
+    parts = urlsplit(target)
+    return not target.startswith("//") and not parts.scheme and not parts.netloc

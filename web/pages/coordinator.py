@@ -78,7 +78,7 @@ def _zone(community_id: str | None = None) -> str:
 
 def _back(default: str) -> str:
     target = request.form.get("back", "")
-    return target if target.startswith("/c/") else default
+    return target if target.startswith("/c/") and common.local_path(target) else default
 
 
 # -- the board ------------------------------------------------------------------------------------------------------

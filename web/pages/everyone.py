@@ -1,6 +1,8 @@
 """Pages for everyone: sign up, sign in, sign out, language, elder mode, profile, what needs my attention."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -57,7 +59,7 @@ def staff_phones() -> list[tuple[str, str]]:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("resident.home")
+    return target if common.local_path(target) else url_for("resident.home")
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -127,10 +129,11 @@ def profile():
         if form.get("phone", "").strip():
             body["phone"] = form["phone"].strip()
         if form.get("birth_year", "").strip():
-            if not form["birth_year"].strip().isdigit():
+            year = unicodedata.normalize("NFKC", form["birth_year"]).strip()  # "１９４８" from a Chinese keyboard
+            if not re.fullmatch(r"[0-9]{4}", year):  # "²" passed isdigit and broke int()
                 error = _("Please write the year of birth as four digits, for example 1948.")
             else:
-                body["birth_year"] = int(form["birth_year"])
+                body["birth_year"] = int(year)
         if form.get("contact_name", "").strip() or form.get("contact_phone", "").strip():
             body["emergency_contact"] = {"name": form.get("contact_name", "").strip(),
                                          "phone": form.get("contact_phone", "").strip(),
