@@ -35,7 +35,8 @@ def main() -> int:
     mongo = None
     mongo_url = os.environ.get("MONGO_URL")
     if not mongo_url:
-        mongo = EmbeddedMongo(cfg.var_dir / "mongo", log_file=cfg.var_dir / "log" / "mongo.log")
+        # people's demo data: an acknowledged write survives the server being killed (devstack/mongo.py)
+        mongo = EmbeddedMongo(cfg.var_dir / "mongo", log_file=cfg.var_dir / "log" / "mongo.log", sync_on_commit=True)
         mongo_url = mongo.start()
     stack = Stack(namespace=cfg.namespace, mongo_url=mongo_url, amqp_url=amqp_url, var_dir=cfg.var_dir,
                   ports=cfg.ports)

@@ -103,7 +103,8 @@ class PrivateBroker:
 
 
 class PrivateMongo:
-    """The embedded database on a fixed port and folder, so that it can be killed and started again."""
+    """The embedded database on a fixed port and folder, so that it can be killed and started again;
+    it syncs its log on every commit, as a killed server must (devstack/mongo.py)."""
 
     def __init__(self, base: Path):
         self.base = Path(base)
@@ -115,7 +116,9 @@ class PrivateMongo:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
     def start(self) -> None:
-        self.server = EmbeddedMongo(self.base / "data", port=self.port, log_file=self.base / "mongo.log")
+        # it is killed with SIGKILL: without syncing its log on commit it would lose acknowledged writes
+        self.server = EmbeddedMongo(self.base / "data", port=self.port, log_file=self.base / "mongo.log",
+                                    sync_on_commit=True)
         self.server.start()
 
     def kill(self) -> None:
