@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from . import outbox
+from . import idempotency, outbox
 from .contracts.common import Event
 from .db import in_transaction
 from .ids import utcnow
@@ -58,7 +58,13 @@ class Units:
     def run(self, work: Callable[[Unit], T]) -> T:
         """Runs `work(unit)` in one transaction (retried on transient errors, so it must be idempotent)."""
         now = self.clock()
-        return in_transaction(self.db, lambda session: work(Unit(self.db, session, now, self.source)))
+
+        def in_session(session: ClientSession) -> T:
+            result = work(Unit(self.db, session, now, self.source))
+            idempotency.mark_committed(self.db, session, now)  # a keyed request's change: its mark (linli.idempotency)
+            return result
+
+        return in_transaction(self.db, in_session)
 
     def read(self) -> Unit:
         """A unit for reads outside a transaction (it cannot emit)."""

@@ -20,7 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from werkzeug.exceptions import HTTPException
 
-from . import context, logs
+from . import context, idempotency, logs
 from .auth import InvalidToken, Principal, verify_access_token
 from .domain_errors import DomainError, http_status
 from .errors import ApiError, error_body
@@ -397,12 +397,19 @@ def idempotent(db_factory: Callable[[], Database]):
                 if not stale:
                     raise ApiError(409, "request_in_progress",
                                    "The same request is still being processed; try again in a moment.")
+                if seen.get("state") == "committed":  # changed, and its answer lost (linli.idempotency): not again
+                    raise ApiError(409, "request_already_done",
+                                   "This request was carried out, but its answer was lost on the way. Please look "
+                                   "it up (your orders, your tasks) instead of sending it again.")
                 db.idempotency.update_one({"_id": slot_id}, {"$set": {"created_at": now}})
+            serving = idempotency.SERVING.set((db.name, slot_id))
             try:
                 result = view(*args, **kwargs)
             except Exception:
-                db.idempotency.delete_one({"_id": slot_id, "state": "pending"})
+                db.idempotency.delete_one({"_id": slot_id, "state": "pending"})  # a committed change keeps its mark
                 raise
+            finally:
+                idempotency.SERVING.reset(serving)
             response = current_app.make_response(result)
             if response.status_code < 500:
                 db.idempotency.update_one({"_id": slot_id}, {"$set": {

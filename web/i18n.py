@@ -125,6 +125,8 @@ ERRORS = {
     "already_reviewed": _l("You have reviewed this already. Thank you!"),
     "not_completed": _l("You can review once the order is completed."),
     "request_in_progress": _l("This is being done already. Please wait a moment."),
+    "request_already_done": _l("This was done already, but the answer got lost on the way. Please look at your "
+                               "orders before trying again."),
     "provider_suspended": _l("This provider is paused just now."),
     "provider_not_verified": _l("This provider is not verified yet."),
     # the volunteer's and the provider's pages

@@ -521,3 +521,38 @@ def test_the_stub_provider_keeps_the_clock_and_settings_orders_bootstrap_gives_i
     paystub.settle(created["provider_ref"], paid=True)
     [note] = paystub_store.database().notifications.find({})
     assert note["next_at"] == stopped  # scheduled on the stub's clock, not the wall clock's
+
+
+def test_a_change_whose_answer_was_lost_as_it_committed_is_not_made_again(mongo_env, monkeypatch):
+    """The database dies just after the accept commits, before the keyed answer is stored (the fault suite's
+    run 4). The change and its mark were one transaction, so the retry is told it was done, not run again."""
+    from pymongo.errors import AutoReconnect
+
+    app = create_app()
+    client = app.test_client()
+    order = kit.placed_and_reserved()
+    _pay_and_notify(client, order)
+    path = f"/api/v1/orders/{order['_id']}/accept"
+    retry = {**kit.token(kit.PROVIDER), "Idempotency-Key": "accept-lost"}
+    answer_for = app.make_response
+    lost = []
+
+    def lose_the_first_answer(result):
+        if not lost:
+            lost.append(result)
+            raise AutoReconnect("connection closed")  # as the database went away after the commit
+        return answer_for(result)
+
+    monkeypatch.setattr(app, "make_response", lose_the_first_answer)
+    first = client.post(path, headers=retry)
+    assert first.status_code == 503 and lost, first.get_data(as_text=True)[:300]
+    accepted = _state(order["_id"])
+    assert accepted["status"] == "accepted"
+    assert client.post(path, headers=retry).get_json()["error"]["code"] == "request_in_progress"
+    db = store.database()  # a minute later the first try is given up for lost: its change stays made once
+    db.idempotency.update_one({"state": "committed"}, {"$set": {"created_at": utcnow() - timedelta(minutes=2)}})
+    again = client.post(path, headers=retry)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "request_already_done", again.get_json()
+    assert _state(order["_id"])["timeline"] == accepted["timeline"], "the retry changed nothing"
+    # a request whose transaction never committed is still tried again in full
+    assert db.idempotency.count_documents({"state": "committed"}) == 1
