@@ -259,13 +259,16 @@ def post_review(u: Unit, who: Principal, body: dict) -> dict:
     if who.role != author:
         raise Forbidden(f"Only the order's {author} writes this review.")
     order = store.order_facts(u, body["order_id"])
-    if order is None or not order.get("completed_at"):
-        raise Conflict("An order can be reviewed once it is completed.", code="not_completed")
+    if order is None or "resident_id" not in order:  # no such order, or not paid yet: catalog knows an order's
+        raise NotFound("The order")                      # parties from its payment
     parties = reviews.Parties(order["resident_id"], order["provider_id"], order.get("volunteer_id"))
+    # someone else's order reads as no order at all, whatever its state (nothing learnt of it by trying)
     if who.role == "resident" and who.id != parties.resident_id:
         raise NotFound("The order")
     if who.role == "provider" and (store.provider(u, parties.provider_id) or {}).get("owner_id") != who.id:
         raise NotFound("The order")
+    if not order.get("completed_at"):
+        raise Conflict("An order can be reviewed once it is completed.", code="not_completed")
     subject = reviews.subject_of(body["direction"], parties)
     review = {"_id": f"{body['order_id']}:{body['direction']}", **body, "author_id": who.id, "subject_id": subject,
               "provider_id": parties.provider_id, "created_at": u.now, "reply": None, "counted": False,

@@ -64,9 +64,10 @@ def _at(event: dict) -> datetime:
 
 
 def on_order_paid(u: Unit, event: dict) -> None:
-    """The provider's answer deadline runs from payment; orders decides it and says it (`answer_by`)."""
+    """The provider's answer deadline runs from payment; orders decides it and says it (`answer_by`). The order's
+    resident and provider are known from here on (who may review it, once it is completed)."""
     data = event["data"]
-    store.note_order(u, data["order_id"], set_={"provider_id": data["provider_id"],
+    store.note_order(u, data["order_id"], set_={"provider_id": data["provider_id"], "resident_id": data["resident_id"],
                                                 "answer_by": datetime.fromisoformat(data["answer_by"])},
                      earliest={"paid_at": _at(event)})
 

@@ -22,14 +22,7 @@ def _feed(db, event_type: str, data: dict, at=None) -> None:
 def _completed(cat, order_id: str, provider_id: str, listing_id: str, *, resident="acc_res", volunteer="vol_1",
                paid_at=None, answer_minutes=10, answer_within=timedelta(minutes=30), completed_at=None):
     paid_at = paid_at or utcnow() - timedelta(hours=3)
-    _feed(cat.db, "orders.order.paid", {
-        "order_id": order_id, "resident_id": resident, "provider_id": provider_id, "listing_id": listing_id,
-        "fulfilment": "delivered", "amount_fen": 1500, "slot_start": iso(paid_at), "slot_end": iso(paid_at),
-        "pickup": {"name": "x", "address": "x", "location": {"lng": 121.5, "lat": 31.1}},
-        "dropoff": {"community_id": "lianxi", "building": "1", "room": "1", "phone": "1", "contact_name": "x",
-                    "location": {"lng": 121.5, "lat": 31.1}},
-        "items": [{"title": "lunch", "quantity": 1}], "pickup_code": "1", "handover_code": "2",
-        "answer_by": iso(paid_at + answer_within)}, at=paid_at)
+    _paid(cat, order_id, provider_id, listing_id, resident, paid_at, answer_within)
     _feed(cat.db, "orders.order.accepted", {"order_id": order_id, "provider_id": provider_id},
           at=paid_at + timedelta(minutes=answer_minutes))
     completed = {"order_id": order_id, "resident_id": resident, "provider_id": provider_id, "listing_id": listing_id,
@@ -38,13 +31,33 @@ def _completed(cat, order_id: str, provider_id: str, listing_id: str, *, residen
     _feed(cat.db, "orders.order.completed", completed)  # a second completion report changes nothing
 
 
+def _paid(cat, order_id: str, provider_id: str, listing_id: str, resident: str, paid_at,
+          answer_within=timedelta(minutes=30)) -> None:
+    _feed(cat.db, "orders.order.paid", {
+        "order_id": order_id, "resident_id": resident, "provider_id": provider_id, "listing_id": listing_id,
+        "fulfilment": "delivered", "amount_fen": 1500, "slot_start": iso(paid_at), "slot_end": iso(paid_at),
+        "pickup": {"name": "x", "address": "x", "location": {"lng": 121.5, "lat": 31.1}},
+        "dropoff": {"community_id": "lianxi", "building": "1", "room": "1", "phone": "1", "contact_name": "x",
+                    "location": {"lng": 121.5, "lat": 31.1}},
+        "items": [{"title": "lunch", "quantity": 1}], "pickup_code": "1", "handover_code": "2",
+        "answer_by": iso(paid_at + answer_within)}, at=paid_at)
+
+
 def test_reviews_are_blind_until_both_sides_write_and_then_score_the_provider(cat):
     canteen = cat.provider("acc_canteen")
     listing = canteen.post("/listings", lunch())
     provider_id = canteen.profile["id"]
+    unknown = cat.resident.post("/reviews", {"order_id": "ord_1", "direction": "resident_to_provider", "stars": 5},
+                                expect=404)
+    assert unknown["error"]["code"] == "not_found"
+    _paid(cat, "ord_1", provider_id, listing["id"], "acc_res", utcnow() - timedelta(hours=3))
     too_soon = cat.resident.post("/reviews", {"order_id": "ord_1", "direction": "resident_to_provider", "stars": 5},
                                  expect=409)
     assert too_soon["error"]["code"] == "not_completed"
+    # a stranger learns nothing of an order not theirs, completed or not: the same answer as no order at all
+    nosy = As(cat.http, "acc_nosy", "resident")
+    assert nosy.post("/reviews", {"order_id": "ord_1", "direction": "resident_to_provider", "stars": 1},
+                     expect=404) == unknown
     _completed(cat, "ord_1", provider_id, listing["id"], answer_minutes=10)
 
     mine = cat.resident.post("/reviews", {"order_id": "ord_1", "direction": "resident_to_provider", "stars": 2,
