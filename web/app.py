@@ -13,7 +13,7 @@ from linli import logs
 from linli.config import settings
 
 from . import i18n, store
-from .adapters.gateway import ApiProblem, Gateway, SignedOut
+from .adapters.gateway import ApiProblem, Gateway, SignedOut, form_key
 from .pages import admin, coordinator, everyone, family, provider, resident, volunteer
 from .sessions import MongoSessions, account, needs_sign_in
 
@@ -43,7 +43,8 @@ def create_app() -> Flask:
     app.register_blueprint(family.bp)
     app.jinja_env.globals.update(when=i18n.when, day=i18n.day, money=i18n.money, STATUS=i18n.STATUS,
                                  DELIVERY=i18n.DELIVERY, ROLES=i18n.ROLES, SLOTS=i18n.SLOTS, TAGS=i18n.TAGS,
-                                 LANGUAGES=i18n.LANGUAGES, html_lang=i18n.html_lang, locale=i18n.choose_locale)
+                                 LANGUAGES=i18n.LANGUAGES, html_lang=i18n.html_lang, locale=i18n.choose_locale,
+                                 form_key=form_key)
 
     @app.before_request
     def _who():

@@ -5,6 +5,9 @@ Pages never call `requests` themselves: they call a method here, get JSON back, 
 """
 from __future__ import annotations
 
+import hashlib
+import json as jsonlib
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import requests
-from flask import g, has_app_context
+from flask import g, has_app_context, has_request_context, request
 from requests.adapters import HTTPAdapter
 
 _session = requests.Session()
@@ -60,6 +63,26 @@ def _answer(response: requests.Response) -> Any:
     return body
 
 
+FORM_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def form_key() -> str:
+    """A key for one rendering of a form (a hidden `form_key` field next to the CSRF token)."""
+    return uuid.uuid4().hex
+
+
+def idempotency_key(method: str, path: str, body: Any) -> str:
+    """The Idempotency-Key of a change the page asks for. A form sent twice (a double tap, a resent page, a
+    browser's retry) carries the same `form_key` and the same fields, so each call it makes gets the same key and
+    the API answers the second time with the first answer instead of doing it again; a form changed and sent
+    again is another request. Without a form (or with a key that is not one of ours), a key of its own."""
+    sent = request.form.get("form_key", "") if has_request_context() and request.method == "POST" else ""
+    if not FORM_KEY.fullmatch(sent):
+        return str(uuid.uuid4())
+    call = jsonlib.dumps([method, path, body], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{sent}\n{call}".encode()).hexdigest()
+
+
 class Gateway:
     """Calls as nobody (sign-in, public reads) or, through `Person`, as the signed-in person."""
 
@@ -74,8 +97,7 @@ class Gateway:
         if request_id:
             headers["X-Request-ID"] = request_id
         if method != "GET" and not path.startswith("/api/v1/auth/"):
-            # a retried change (a double tap, a resent form) is answered once
-            headers["Idempotency-Key"] = str(uuid.uuid4())
+            headers["Idempotency-Key"] = idempotency_key(method, path, json)
         try:
             response = _session.request(method, self.base_url + path, json=json, params=params, headers=headers,
                                         timeout=TIMEOUT)
