@@ -285,7 +285,7 @@ def place_and_pay(residents: list[Person], listing_id: str, slot_date: str, coun
         if placed.status_code == 409:  # placed, and its answer lost as the database died: look it up, as a person
             assert placed.json()["error"]["code"] == "request_already_done", placed.text[:300]
             flight.answers["already done"] += 1
-            mine = _until(lambda: resident.request("GET", "/api/v1/orders?per_page=100"), (200,), flight,
+            mine = _until(lambda: resident.request("GET", "/api/v1/orders?per_page=50"), (200,), flight,
                           deadline).json()["items"]
             [order] = [o for o in mine if o["address"]["room"] == f"{n + 100}"]
         else:
