@@ -1,5 +1,10 @@
-"""What people do in notify: read their messages, set their preferences, allow one WeChat message."""
+"""What people do in notify: read their messages, set their preferences, allow one WeChat message, open their
+live stream with a one-use ticket."""
 from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
 
 from linli.auth import Principal
 from linli.domain_errors import Forbidden, NotFound, RuleBroken
@@ -7,7 +12,7 @@ from linli.unit import Unit
 
 from . import store
 from .rules import channels as channel_rules
-from .rules.who import board_id
+from .rules.who import board_id, stream_recipients
 from .rules.wechat import TEMPLATES
 
 
@@ -57,3 +62,32 @@ def grant_wechat(u: Unit, who: Principal, template_id: str) -> int:
     if template_id not in {t["id"] for t in TEMPLATES.values()}:
         raise RuleBroken("template_id", "This is not one of Linli's subscription templates.")
     return store.add_wechat_grant(u, who.id, template_id)
+
+
+# -- stream tickets: the pages keep the person's tokens on their server, so the browser opens its stream with a
+# ticket that the pages' server asked for with the person's token: good once, for a minute, never a token in a URL
+TICKET_SECONDS = 60
+TICKET_STREAM_SECONDS = 15 * 60  # a stream opened by ticket ends after this; the page asks for a new ticket, so a
+                                 # person signed out (or disabled) stops hearing within the access token's lifetime
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def issue_stream_ticket(u: Unit, who: Principal, after: int) -> dict:
+    """A ticket for the signed-in person's own stream; the stream starts after message number `after` (the
+    newest at issue) unless the client says where it stopped, so nothing committed after this is missed."""
+    ticket = secrets.token_urlsafe(32)
+    store.save_ticket(u, _digest(ticket), who.id, stream_recipients(who.id, who.role, who.communities), after,
+                      u.now + timedelta(seconds=TICKET_SECONDS))
+    return {"ticket": ticket, "expires_in": TICKET_SECONDS, "after": after}
+
+
+def redeem_stream_ticket(u: Unit, ticket: str) -> dict | None:
+    """The stream a ticket opens (its recipients and where it starts), once; None for an unknown, used or
+    expired ticket."""
+    found = store.take_ticket(u, _digest(ticket))
+    if found is None or found["expires_at"] <= u.now:
+        return None
+    return {"account_id": found["account_id"], "recipients": found["recipients"], "after": found["after"]}

@@ -78,5 +78,7 @@ class WechatGrantOut(ma.Schema):
     unused = fields.Integer()
 
 
-class StreamQuery(QueryArgs):
-    last_event_id = fields.Integer(load_default=None, validate=validate.Range(min=0))
+class StreamTicketOut(ma.Schema):
+    ticket = fields.String()
+    expires_in = fields.Integer(metadata={"description": "seconds it can still be used"})
+    after = fields.Integer(metadata={"description": "the stream starts after this message number"})

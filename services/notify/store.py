@@ -6,7 +6,9 @@
 - `messages`: one per (event, notice, recipient), numbered by one counter in the same transaction,
   so that numbers are committed in order: the live stream reads "everything after n" and misses nothing;
 - `sends`: one per (message, outside channel), claimed by the sender with a lease, retried, and
-  dead-lettered when it keeps failing.
+  dead-lettered when it keeps failing;
+- `stream_tickets`: one-use tickets that open a live stream without a token in the URL (the pages), kept
+  by their SHA-256 only, removed when used (and by a TTL index when not).
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ def prepare(db: Database) -> None:
     db.messages.create_index([("recipient", ASCENDING), ("seq", DESCENDING)])
     db.messages.create_index([("recipient", ASCENDING), ("read_at", ASCENDING)])
     db.sends.create_index([("status", ASCENDING), ("next_at", ASCENDING)])
+    db.stream_tickets.create_index("expires_at", expireAfterSeconds=0)
 
 
 # -- the read model --------------------------------------------------------------------------
@@ -179,6 +182,20 @@ def messages_after(db: Database, seq: int, limit: int = 500, recipients: list[st
 def last_seq(db: Database) -> int:
     doc = db.counters.find_one({"_id": "messages"})
     return doc["seq"] if doc else 0
+
+
+# -- stream tickets --------------------------------------------------------------------------------
+
+def save_ticket(u: Unit, digest: str, account_id: str, recipients: list[str], after: int,
+                expires_at: datetime) -> None:
+    u.db.stream_tickets.insert_one({"_id": digest, "account_id": account_id, "recipients": recipients,
+                                    "after": after, "created_at": u.now, "expires_at": expires_at},
+                                   session=u.session)
+
+
+def take_ticket(u: Unit, digest: str) -> dict | None:
+    """The ticket, removed as it is read: a second use finds nothing (expired ones are removed too)."""
+    return u.db.stream_tickets.find_one_and_delete({"_id": digest}, session=u.session)
 
 
 # -- sends ---------------------------------------------------------------------------------------

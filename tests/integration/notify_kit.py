@@ -33,13 +33,15 @@ HOME = {"lng": 121.5588, "lat": 31.1765}
 class Stream:
     """An open server-sent-events connection, read in a thread; `next()` returns the next event."""
 
-    def __init__(self, url: str, token: str, last_event_id: int | None = None):
-        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    def __init__(self, url: str, token: str | None, last_event_id: int | None = None, ticket: str | None = None):
+        headers = {"Accept": "text/event-stream", **({"Authorization": f"Bearer {token}"} if token else {})}
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
-        self.response = requests.get(f"{url}/api/v1/notify/stream", headers=headers, stream=True, timeout=(3, 60))
+        self.response = requests.get(f"{url}/api/v1/notify/stream", headers=headers, stream=True, timeout=(3, 60),
+                                     params={"ticket": ticket} if ticket else None)
         assert self.response.status_code == 200, self.response.text
         self.events: queue.Queue = queue.Queue()
+        self.ended = threading.Event()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -57,6 +59,7 @@ class Stream:
                     event[key] = value.lstrip()
         except (requests.RequestException, AttributeError, ValueError):
             pass
+        self.ended.set()
 
     def next(self, timeout: float = 5.0) -> dict:
         try:
@@ -167,10 +170,15 @@ class NotifyWorld:
     def token(account_id: str, role: str, name: str = "", communities: tuple[str, ...] = ()) -> str:
         return issue_access_token(account_id, role, name or account_id, communities=communities)
 
-    def stream(self, token: str, last_event_id: int | None = None) -> Stream:
-        s = Stream(self.url, token, last_event_id)
+    def stream(self, token: str | None, last_event_id: int | None = None, ticket: str | None = None) -> Stream:
+        s = Stream(self.url, token, last_event_id, ticket)
         self.streams.append(s)
         return s
+
+    def ticket(self, token: str) -> dict:
+        response = self.post("/stream/tickets", token)
+        assert response.status_code == 201, response.text
+        return response.json()
 
     def get(self, path: str, token: str | None = None, headers: dict | None = None, **kwargs) -> requests.Response:
         headers = {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}

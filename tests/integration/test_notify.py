@@ -205,6 +205,61 @@ def test_a_reconnect_with_last_event_id_misses_nothing(world):
     assert again.nothing_within(0.3)
 
 
+def test_a_stream_ticket_opens_its_own_persons_stream_once_from_where_it_was_issued(world):
+    """The pages' browser holds no token: their server asks for a ticket with the person's token, the browser
+    opens the stream with it. A message committed between the ticket and the stream's opening still arrives."""
+    world.account("acc_wang", "resident", "王阿姨", community_id="lianxi")
+    world.account("acc_zhao", "resident", "赵大爷", community_id="beicai")
+    world.account("acc_lin", "coordinator", "林主任", communities=["lianxi"])
+    world.account("acc_chen", "coordinator", "陈主任", communities=["beicai"])
+    world.provider("prv_1", "acc_canteen", "食堂")
+    wang, zhao = world.token("acc_wang", "resident"), world.token("acc_zhao", "resident")
+    lin = world.token("acc_lin", "coordinator", communities=("lianxi",))
+    chen = world.token("acc_chen", "coordinator", communities=("beicai",))
+    tickets = {name: world.ticket(token) for name, token in
+               (("wang", wang), ("zhao", zhao), ("lin", lin), ("chen", chen))}
+    assert tickets["wang"]["expires_in"] == 60 and len({t["ticket"] for t in tickets.values()}) == 4
+
+    wang_order = world.order("acc_wang", community_id="lianxi")  # before any stream is open
+    world.order("acc_zhao", community_id="beicai")
+    world.publish("delivery.task.escalated", {"task_id": "tsk_1", "order_id": wang_order, "reason": "nobody took it",
+                                              "community_id": "lianxi", "slot_end": "2026-12-01T04:30:00+00:00"})
+    eventually(lambda: world.messages("acc_wang") and world.messages("acc_zhao") and world.messages("acc_lin"),
+               what="every message")
+
+    live = {name: world.stream(None, ticket=t["ticket"]) for name, t in tickets.items()}
+    assert live["wang"].next()["recipient"] == "acc_wang"
+    assert live["zhao"].next()["recipient"] == "acc_zhao"
+    assert live["lin"].next()["kind"] == "escalated"
+    for name in ("wang", "zhao", "lin"):
+        assert live[name].nothing_within(0.3)  # nobody else's message on anyone's stream
+    assert live["chen"].nothing_within(0.1)
+
+    used = world.get("/stream", None, params={"ticket": tickets["wang"]["ticket"]})
+    assert used.status_code == 401 and used.json()["error"]["code"] == "unauthenticated"
+    assert world.post("/stream/tickets", "").status_code == 401  # a ticket needs a token
+
+
+def test_a_ticket_is_good_for_a_minute_and_its_stream_ends_to_be_renewed(world, monkeypatch):
+    from services.notify import commands
+
+    world.account("acc_wang", "resident", "王阿姨", community_id="lianxi")
+    wang = world.token("acc_wang", "resident")
+    stale = world.ticket(wang)["ticket"]
+    world.db.stream_tickets.update_many({}, {"$set": {"expires_at": world.db.stream_tickets.find_one()["created_at"]}})
+    assert world.get("/stream", None, params={"ticket": stale}).status_code == 401
+    assert world.db.stream_tickets.count_documents({}) == 0  # an expired ticket is gone once tried
+
+    monkeypatch.setattr(commands, "TICKET_STREAM_SECONDS", 1)
+    short = world.stream(None, ticket=world.ticket(wang)["ticket"])
+    assert short.ended.wait(5), "a ticket's stream ends, so that a signed-out person stops hearing"
+    for hostile in ("", "x" * 3000, "../../etc", "票" * 30, "' or 1=1 --" + "a" * 30):
+        refused = world.get("/stream", None, params={"ticket": hostile})
+        assert refused.status_code == 401, (hostile[:20], refused.status_code)
+    for raw in ("%ED%A0%80" * 10, "%00" * 30, "a&ticket=b"):  # a lone surrogate, NULs, a second ticket
+        assert world.get(f"/stream?ticket={raw}", None).status_code in (400, 401, 422)  # 422 names the field
+
+
 def test_an_sms_failure_is_retried_with_growing_delays_and_then_dead_lettered(world):
     world.notify.sms.outage = True
     world.account("acc_zhang", "volunteer", "小张", phone="13800000001")

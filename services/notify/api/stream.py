@@ -6,22 +6,29 @@ client missed (everything after its Last-Event-ID), then what the hub hands it, 
 it already sent: since messages are numbered in commit order, a reconnecting client misses
 nothing. The web process runs gunicorn's gevent worker (deploy/Procfile), so an open stream is a
 parked greenlet and a socket, not a thread.
+
+A stream opens with the person's token (`Authorization: Bearer`), or, from the pages, whose browser holds no
+token, with a one-use ticket (`POST /stream/tickets`, then `GET /stream?ticket=...`): a ticket's stream ends
+after `commands.TICKET_STREAM_SECONDS`, and the page asks for a new one from where it stopped.
 """
 from __future__ import annotations
 
 import json
 import logging
 import queue
+import re
 import threading
+import time
 from collections import defaultdict
 
 from flask import Response, current_app, g, request
 
 from linli.errors import ApiError
-from linli.web import requires
+from linli.web import current_principal, requires
 
-from .. import store
-from ..rules.who import board_id
+from .. import commands, store
+from ..rules.who import stream_recipients
+from ..schemas import StreamTicketOut
 from . import blp
 
 log = logging.getLogger("notify.stream")
@@ -110,7 +117,8 @@ def _frame(message: dict) -> str:
     return f"id: {message['seq']}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def stream_of(hub: Hub, recipients: list[str], last_id: int | None):
+def stream_of(hub: Hub, recipients: list[str], last_id: int | None, until: float | None = None):
+    """The stream's lines; with `until` (time.monotonic()), it ends then, after what was sent."""
     listener, cursor = hub.subscribe(recipients)
     try:
         yield f"retry: 2000\n: connected; messages after {cursor if last_id is None else last_id}\n\n"
@@ -124,8 +132,12 @@ def stream_of(hub: Hub, recipients: list[str], last_id: int | None):
                 if len(backlog) < BACKLOG_PAGE:
                     break
         while True:
+            wait = hub.heartbeat if until is None else min(hub.heartbeat, until - time.monotonic())
+            if wait <= 0:
+                yield ": this stream ends here; open a new one from the last id\n\n"
+                return
             try:
-                message = listener.get(timeout=hub.heartbeat)
+                message = listener.get(timeout=wait)
             except queue.Empty:
                 yield ": keepalive\n\n"
                 continue
@@ -139,22 +151,73 @@ def stream_of(hub: Hub, recipients: list[str], last_id: int | None):
         hub.unsubscribe(recipients, listener)
 
 
-@blp.route("/stream", methods=["GET"])
-@requires()
-def stream():
-    """Server-sent events: my messages as they come, numbered; send Last-Event-ID to resume without a gap."""
-    who = g.principal
+TICKET_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
+def _hub() -> Hub:
+    return current_app.extensions["notify"].hub
+
+
+def _last_event_id() -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    last_id = None
-    if raw not in (None, ""):
-        if not raw.isdigit() or len(raw) > 18:
-            raise ApiError(422, "validation_failed", "Last-Event-ID: a message number, as the stream sent it.",
-                           {"Last-Event-ID": ["a message number, as the stream sent it"]})
-        last_id = int(raw)
-    recipients = [who.id] + ([board_id(c) for c in who.communities] if who.role == "coordinator" else [])
-    hub = current_app.extensions["notify"].hub
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApiError(422, "validation_failed", "Last-Event-ID: a message number, as the stream sent it.",
+                       {"Last-Event-ID": ["a message number, as the stream sent it"]})
+    return int(raw)
+
+
+@blp.route("/stream/tickets", methods=["POST"])
+@requires()
+@blp.response(201, StreamTicketOut)
+def stream_ticket():
+    """A one-use ticket, good for a minute, that opens my live stream as `GET /stream?ticket=...`: for a
+    browser that holds no token (the pages keep it on their server). The stream starts after the newest
+    message at the ticket's issue."""
+    who = g.principal
+    after = store.last_seq(_hub().db)
+    return current_app.extensions["notify"].units.run(lambda u: commands.issue_stream_ticket(u, who, after))
+
+
+def _token_or_ticket(view):
+    """The OpenAPI document says what `requires()` would say (anyone signed in), and that a ticket works too."""
+    view._apidoc = {"manual_doc": {"x-roles": [], "security": [{"bearer": []}, {}],
+                                   "parameters": [{"name": "ticket", "in": "query", "required": False,
+                                                   "schema": {"type": "string"}},
+                                                  {"name": "last_event_id", "in": "query", "required": False,
+                                                   "schema": {"type": "integer", "minimum": 0}}]}}
+    return view
+
+
+@blp.route("/stream", methods=["GET"])
+@_token_or_ticket
+def stream():
+    """Server-sent events: my messages as they come, numbered; send Last-Event-ID (or `last_event_id`) to
+    resume without a gap. Opened with my token, or with a ticket from `POST /stream/tickets` (`?ticket=`):
+    a ticket works once, and its stream ends after 15 minutes."""
+    last_id = _last_event_id()
+    ticket = request.args.get("ticket")
+    until = None
+    if ticket is not None and "Authorization" not in request.headers:
+        opened = None
+        if TICKET_SHAPE.fullmatch(ticket):
+            opened = current_app.extensions["notify"].units.run(lambda u: commands.redeem_stream_ticket(u, ticket))
+        if opened is None:
+            raise ApiError(401, "unauthenticated", "This stream ticket is not valid, was used already or has "
+                                                   "expired. Please ask for a new one.")
+        recipients = opened["recipients"]
+        last_id = opened["after"] if last_id is None else last_id
+        until = time.monotonic() + commands.TICKET_STREAM_SECONDS
+    else:
+        who = current_principal()
+        if who is None:
+            raise ApiError(401, "unauthenticated", "Please sign in first.")
+        recipients = stream_recipients(who.id, who.role, who.communities)
+    hub = _hub()
     # the hub's first read happens here, before the answer starts: a database out of reach is a 503 with
     # Retry-After (linli.web), not a stream cut off before its first line (the bench under load saw both)
     hub.start()
-    return Response(stream_of(hub, recipients, last_id), mimetype="text/event-stream",
+    return Response(stream_of(hub, recipients, last_id, until), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+

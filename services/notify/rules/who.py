@@ -96,6 +96,11 @@ def board_id(community_id: str) -> str:
     return f"board:{community_id}"
 
 
+def stream_recipients(person_id: str, role: str, communities) -> list[str]:
+    """Whose messages a person's live stream carries: their own, and a coordinator's communities' boards."""
+    return [person_id] + ([board_id(c) for c in communities] if role == "coordinator" else [])
+
+
 def is_board(recipient: str) -> bool:
     return recipient.startswith("board:")
 
