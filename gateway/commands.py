@@ -8,6 +8,7 @@ from typing import Callable
 
 from limits import parse
 
+from linli import offload
 from linli.auth import Principal, Relative, issue_access_token
 from linli.contracts import gateway as contract
 from linli.contracts.common import Builder
@@ -58,7 +59,7 @@ def _signed_in(u: Unit, account: dict, family: str | None = None) -> dict:
 
 def _new_account(u_now, username: str, password: str | None, name: str, role: str, **more) -> dict:
     return {"_id": more.pop("_id", None) or new_id("acc"), "username": username,
-            "password_hash": passwords.hash_of(password) if password is not None else None, "name": name,
+            "password_hash": offload.run(passwords.hash_of, password) if password is not None else None, "name": name,
             "role": role, "tags": [], "communities": list(more.pop("communities", ())),
             "profile": more.pop("profile", {}), "created_at": u_now, **more}
 
@@ -82,7 +83,7 @@ def sign_in(units: Units, username: str, password: str, address: str) -> dict:
         if signin.applies(limit, known) and throttle.full(limit, *keys):
             raise SlowDown(throttle.seconds_until_free(limit, *keys))
     account = store.account_named(units.read(), username)
-    if account is None or not passwords.matches(account.get("password_hash"), password):
+    if account is None or not offload.run(passwords.matches, account.get("password_hash"), password):
         for limit, keys in signin.counters(username, address):
             throttle.hit(limit, *keys)
         raise BadCredentials()

@@ -134,3 +134,29 @@ def test_offers_withdrawals_new_orders_and_welfare_checks_reach_the_right_stream
     finally:
         for s in streams:
             s.close()
+
+
+def test_the_gateway_holds_many_open_pages_streams_and_still_answers_everyone(infra, stack):
+    """Every open page of a volunteer, a canteen or a resident's tracking keeps one stream open through the
+    gateway. With threads (2 workers x 8) the 17th open stream left every other request waiting; the gateway's
+    gevent workers park each on a greenlet. 60 streams (tickets, as the pages open them) and the door answers
+    sign-ins, API calls and pages meanwhile, the streams kept open."""
+    api = Client(stack.url())
+    wang = api.register("manystreams", PASSWORD, "王阿姨", "resident")
+    streams = []
+    try:
+        for _ in range(60):
+            ticket = wang.post("/api/v1/notify/stream/tickets", {}, expect=201)["ticket"]
+            streams.append(Stream(stack.url(), None, ticket=ticket))
+        # the door still answers everyone while the 60 are open (each call below would wait forever otherwise)
+        for _ in range(5):
+            assert api.login("manystreams", PASSWORD).get("/api/v1/notify/messages/unread-count")["unread"] == 0
+        for path in ("/api/v1/catalog/categories", "/healthz"):
+            assert api.request("GET", path).status_code == 200
+        assert api.request("GET", "/signin").status_code == 200
+        used = Client(stack.url()).request("GET", f"/api/v1/notify/stream?ticket={ticket}")
+        assert used.status_code == 401  # a ticket opens one stream, once
+        assert all(not s.ended.is_set() for s in streams)
+    finally:
+        for s in streams:
+            s.close()
