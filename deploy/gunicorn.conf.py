@@ -1,7 +1,8 @@
 """gunicorn settings shared by every web process (the gateway and each service).
 
 gthread: the services wait on Mongo, RabbitMQ and each other; threads keep a worker busy
-while one request waits (measured here: 226 req/s sync vs 1,435 req/s gthread 2x16).
+while one request waits (measured here: 226 req/s sync vs 1,435 req/s gthread 2x16). The gateway and notify's
+web process override it with `-k gevent` (deploy/Procfile): they hold open live streams, a greenlet each.
 """
 import json
 import os

@@ -78,9 +78,8 @@ def _unavailable(service: str) -> Response:
 
 
 def _stream(route, headers: dict[str, str]) -> Response:
-    """Server-sent events, passed through chunk by chunk. Each open stream holds one of the gateway's
-    threads (gthread): route /api/v1/notify/stream straight to notify's gevent workers at the ingress when
-    many people keep the page open (docs/DESIGN.md, "Notifications")."""
+    """Server-sent events, passed through chunk by chunk (opened with a token or a one-use ticket, which notify
+    checks). The gateway runs gevent's worker: an open stream is a parked greenlet, not a thread."""
     if "Last-Event-ID" in request.headers:
         headers["Last-Event-ID"] = request.headers["Last-Event-ID"]
     try:
@@ -110,7 +109,7 @@ def _stream(route, headers: dict[str, str]) -> Response:
 
 PAGE_REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "Cookie", "Referer", "Origin", "User-Agent",
                         "If-None-Match", "If-Modified-Since", "HX-Request", "HX-Current-URL", "HX-Target",
-                        "HX-Trigger")
+                        "HX-Trigger", "X-CSRFToken")  # the live script's ticket request carries its form token there
 PAGE_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Location", "Cache-Control", "ETag", "Last-Modified",
                          "Vary", "Content-Language", "HX-Redirect", "HX-Refresh")  # a download keeps its file name
 CITY_HOTLINE = "12345"  # the gateway does not know the person's committee: the city's hotline, and the home page

@@ -122,6 +122,10 @@ def test_the_canteen_and_xiao_zhang_carry_a_lunch_through_their_pages(stack, tow
     expect(page.locator("#sound-on")).to_have_text("提示音已打开")
     expect(page.locator("#new-order-alert")).to_be_hidden()
     url_before = page.url
+    # the board listens to the canteen's live stream (a one-use ticket; the token stays on the server): no timer
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
+    board_reads = []
+    page.on("request", lambda r: "/p/live" in r.url and board_reads.append(r.url))
 
     # -- a resident of the community orders tomorrow's lunch and pays
     order = _order_and_pay(stack, town, listing["id"])
@@ -132,6 +136,9 @@ def test_the_canteen_and_xiao_zhang_carry_a_lunch_through_their_pages(stack, tow
     expect(page.locator("#new-order-alert")).to_have_text(re.compile("有新订单"))
     expect(page.locator("body")).to_have_attribute("data-chimes", re.compile(r"^[1-9]"), timeout=5_000)
     assert page.url == url_before  # never reloaded
+    # it came because the stream said so, and the board was not read on a timer meanwhile (it was every 3 s)
+    assert int(page.locator("body").get_attribute("data-live-messages") or 0) >= 1
+    assert len(board_reads) <= int(page.locator("body").get_attribute("data-live-refreshes")) <= 3, board_reads
     expect(card).to_contain_text("河心社区 5 号楼")
     expect(card).not_to_contain_text("301")  # the room shows once the order is accepted, not before
     canteen.check("p-board-new", elder=False)
@@ -179,9 +186,11 @@ def test_the_canteen_and_xiao_zhang_carry_a_lunch_through_their_pages(stack, tow
     expect(zpage.locator("#duty-state")).to_have_text("在岗：新单会自动出现在这里。")
     expect(zpage.locator("a.call")).to_have_attribute("href", "tel:021-57660001")  # his community's committee
     url_before = zpage.url
+    expect(zpage.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
     offer = zpage.locator("section.offer")
     expect(offer).to_contain_text("河心爱心午餐", timeout=30_000)
     assert zpage.url == url_before  # never reloaded
+    assert int(zpage.locator("body").get_attribute("data-live-messages") or 0) >= 1  # the offer came by the stream
     expect(offer).to_contain_text("取餐：河心医院食堂")
     expect(offer).to_contain_text("送到：河心社区 5 号楼")
     expect(offer).not_to_contain_text("301")  # the room shows once he has accepted

@@ -311,6 +311,10 @@ class Person:
     def done_order(self, order_id: str) -> dict:
         return self.call("POST", f"/api/v1/orders/{order_id}/done")
 
+    def stream_ticket(self) -> dict:
+        """A one-use ticket for this person's live stream, for their browser (which holds no token)."""
+        return self.call("POST", "/api/v1/notify/stream/tickets", json={})
+
     def statement(self, month: str) -> dict:
         return self.call("GET", "/api/v1/payments/statements/mine", params={"month": month})
 

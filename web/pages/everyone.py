@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from urllib.parse import urlencode
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import i18n, store
@@ -154,6 +155,20 @@ def _sign_in_first():
     from ..adapters.gateway import SignedOut
 
     return SignedOut()
+
+
+@bp.post("/live/ticket")
+def live_ticket():
+    """The browser's way into the person's live stream (static/live.js): a one-use ticket, asked for here with
+    the person's token, which never leaves this server. JSON for the script; without it the page polls."""
+    if not g.account:
+        return jsonify({"error": "signed_out"}), 401, {"Cache-Control": "no-store"}
+    try:
+        ticket = person().stream_ticket()
+    except ApiProblem as problem:
+        return jsonify({"error": problem.code}), 503 if problem.status >= 500 else problem.status
+    return (jsonify({"stream": "/api/v1/notify/stream?" + urlencode({"ticket": ticket["ticket"]}),
+                     "after": ticket["after"]}), 200, {"Cache-Control": "no-store"})
 
 
 @bp.get("/attention")

@@ -3,9 +3,9 @@ and price tiers (create and edit); the board of today's and the coming days' ord
 appear without reloading with a visible and audible alert; accept, decline with a reason, the pickup code, mark
 ready; on-site jobs (mark done); reviews with replies; the scorecard.
 
-Live board: the page polls a small fragment (`/p/live`, htmx, every 3 s), for the same reason as the volunteer's
-offers (the tokens stay on the server; web's gthread workers should not each hold an open stream); a script
-compares the new orders with those already shown and sounds a chime and shows a banner in words. Thin routes."""
+Live board: a small fragment (`/p/live`, htmx) fetched again when the canteen's live stream carries a message, as
+the volunteer's offers are (static/live.js); a script compares the new orders with those already shown and sounds
+a chime and shows a banner in words. Thin routes."""
 from __future__ import annotations
 
 import re

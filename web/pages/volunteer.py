@@ -3,10 +3,9 @@ building picked by hand); offers that arrive without reloading, with a countdown
 or decline; the trip (pickup with the canteen's code, the address and a call button while the task is mine, the
 hand-over code, "nobody answers" leading the welfare check step by step, failure reasons); my hours.
 
-Live offers: the page polls a small fragment (`/v/live`, htmx, every 3 s). The notify stream cannot be opened by
-the page itself (the person's tokens stay on the server, by design), and relaying it through web would hold one of
-web's threads per open page (web runs gthread, not gevent). Thin routes: each reads or does one thing through the
-API and renders it."""
+Live offers: a small fragment (`/v/live`, htmx) the page fetches again when the volunteer's live stream carries a
+message (static/live.js opens it with a one-use ticket from `/live/ticket`; the tokens stay on the server). Thin
+routes: each reads or does one thing through the API and renders it."""
 from __future__ import annotations
 
 import re

@@ -1,0 +1,53 @@
+/* The live parts of a page ([data-live]: htmx fragments with hx-trigger="linli:live") are refreshed when the
+   person's live stream (notify's server-sent events) says something happened for them, not on a timer.
+   The browser holds no token: it asks the pages' server for a one-use ticket (POST /live/ticket) and opens the
+   stream with it. When the stream ends (after 15 minutes) or breaks, it asks again and resumes after the last
+   message it saw, so nothing is missed; the parts are refreshed once each time the stream opens. While there is
+   no stream (no EventSource, the ticket refused, the network gone) the parts refresh every 4 s, as before; and
+   once a minute in any case, for what changes without a message to this person. */
+(function () {
+  var parts = function () { return document.querySelectorAll('[data-live]'); };
+  if (!parts().length) return;
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var body = document.body.dataset;
+  var lastId = null, retry = 1000, polling = null, pending = null;
+  var refresh = function () {
+    if (pending || !window.htmx) return;
+    pending = setTimeout(function () {  // a burst of messages is one refresh
+      pending = null;
+      body.liveRefreshes = String(Number(body.liveRefreshes || 0) + 1);
+      parts().forEach(function (part) { window.htmx.trigger(part, 'linli:live'); });
+    }, 150);
+  };
+  var poll = function (on) {
+    if (on && !polling) polling = setInterval(refresh, 4000);
+    if (!on && polling) { clearInterval(polling); polling = null; }
+  };
+  var again = function () {
+    body.live = 'off';
+    poll(true);
+    setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 30000);
+  };
+  var connect = function () {
+    if (!window.EventSource || !window.fetch) { body.live = 'off'; poll(true); return; }
+    fetch('/live/ticket', {method: 'POST', credentials: 'same-origin',
+                           headers: {'X-CSRFToken': meta ? meta.content : '', 'Accept': 'application/json'}})
+      .then(function (answer) { if (!answer.ok) throw new Error(String(answer.status)); return answer.json(); })
+      .then(function (ticket) {
+        var url = ticket.stream + (lastId !== null ? '&last_event_id=' + encodeURIComponent(lastId) : '');
+        if (lastId === null) lastId = String(ticket.after);
+        var source = new EventSource(url);
+        source.onopen = function () { retry = 1000; poll(false); body.live = 'on'; refresh(); };
+        source.onmessage = function (event) {
+          if (event.lastEventId) lastId = event.lastEventId;
+          body.liveMessages = String(Number(body.liveMessages || 0) + 1);
+          refresh();
+        };
+        source.onerror = function () { source.close(); again(); };  // a used ticket cannot reopen it: a new one
+      })
+      .catch(again);
+  };
+  setInterval(refresh, 60000);
+  connect();
+})();
