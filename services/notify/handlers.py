@@ -229,7 +229,8 @@ HANDLERS = {
     **{t: tell for t in ("orders.order.awaiting_payment", "orders.order.accepted", "orders.order.declined",
                          "orders.order.ready", "orders.order.completed", "orders.order.cancelled",
                          "orders.order.refunded", "orders.order.deadline_missed",
-                         "delivery.task.picked_up", "delivery.task.delivered", "delivery.task.failed",
+                         "delivery.task.assigned", "delivery.task.picked_up", "delivery.task.delivered",
+                         "delivery.task.failed",
                          "delivery.task.escalated", "delivery.task.welfare_check")},
 }
 

@@ -191,12 +191,14 @@ def test_a_reconnect_with_last_event_id_misses_nothing(world):
 
     for event_type in ("orders.order.accepted", "orders.order.ready"):
         world.publish(event_type, {"order_id": order_id, "provider_id": "prv_1"})
-    world.publish("delivery.task.picked_up", {"task_id": "tsk_1", "order_id": order_id, "volunteer_id": "vol_x"})
-    eventually(lambda: len(world.messages("acc_wang")) == 4, what="three messages while disconnected")
+    for event_type in ("delivery.task.assigned", "delivery.task.picked_up"):  # a volunteer took it, then picked up
+        world.publish(event_type, {"task_id": "tsk_1", "order_id": order_id, "volunteer_id": "vol_x"})
+    eventually(lambda: len(world.messages("acc_wang")) == 5, what="four messages while disconnected")
 
     again = world.stream(wang, last_event_id=seen["id"])
-    missed = [again.next(timeout=5) for _ in range(3)]
-    assert [m["kind"] for m in missed] == ["order_accepted", "order_ready", "out_for_delivery"]
+    missed = [again.next(timeout=5) for _ in range(4)]
+    assert [m["kind"] for m in missed] == ["order_accepted", "order_ready", "volunteer_assigned", "out_for_delivery"]
+    assert missed[2]["title"] == "志愿者已接单" and missed[2]["urgency"] == "quiet"  # in the app only, no SMS
     assert [m["id"] for m in missed] == sorted(m["id"] for m in missed) and missed[0]["id"] > seen["id"]
     world.publish("delivery.task.delivered", {"task_id": "tsk_1", "order_id": order_id, "volunteer_id": "vol_x",
                                               "minutes": 20})

@@ -35,6 +35,10 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("餐已备好", "订单{title}已备好，正在安排志愿者送达。"),
         "en": ("Ready", "Your order {title} is ready; a volunteer is being found to bring it."),
     },
+    "volunteer_assigned": {
+        "zh-CN": ("志愿者已接单", "一位志愿者接下了订单{title}，会去厨房取餐后送来。"),
+        "en": ("A volunteer is coming", "A volunteer took your order {title} and will bring it from the kitchen."),
+    },
     "out_for_delivery": {
         "zh-CN": ("正在配送", "志愿者已取到订单{title}，正在送来。开门时请告诉志愿者订单里的收货码。"),
         "en": ("On the way", "A volunteer picked up your order {title} and is on the way. "

@@ -50,6 +50,7 @@ TABLE: dict[str, tuple[Notice, ...]] = {
     "orders.order.accepted": (Notice("order_accepted", ("resident",), NORMAL),),
     "orders.order.declined": (Notice("order_declined", ("resident",), NORMAL),),
     "orders.order.ready": (Notice("order_ready", ("resident",), QUIET),),
+    "delivery.task.assigned": (Notice("volunteer_assigned", ("resident",), QUIET),),
     "delivery.task.picked_up": (Notice("out_for_delivery", ("resident",), NORMAL),),
     "delivery.task.delivered": (Notice("delivered", ("resident", "family"), NORMAL),),
     "orders.order.completed": (Notice("review_invitation", ("resident",), QUIET),),
