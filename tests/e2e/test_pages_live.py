@@ -1,0 +1,105 @@
+"""The pages' live parts in a real browser on the whole running system: a resident's order page changes by itself
+when the kitchen acts, because her live stream (notify, opened with a one-use ticket from /live/ticket; the token
+stays on the server) says so; a stream that breaks is opened again with a new ticket and misses nothing; and a
+browser that cannot open the stream at all (the ticket refused) still sees the change, by polling every 4 s."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from devstack.client import Client
+from gateway.admin import create_account
+from tests.conftest import configured_as, eventually
+from tests.e2e.browser import Visit, sign_in
+from tests.e2e.conftest import PASSWORD, lunch, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
+
+HOME = {"id": "liveshe", "name": "活水社区", "center": {"lng": 121.4012, "lat": 31.1521},
+        "committee_phone": "021-5777 0101", "buildings": [{"name": "2", "entrance": {"lng": 121.4013, "lat": 31.1522}}]}
+
+
+@pytest.fixture(scope="module")
+def town(stack, staff):
+    admin, _ = staff
+    admin.request("POST", "/api/v1/catalog/communities", json=HOME, expect=(201, 409))
+    with configured_as(stack.env):
+        create_account("coord_live", PASSWORD, "钱主任", "coordinator", ("liveshe",))
+    api = Client(stack.url())
+    coordinator = api.login("coord_live", PASSWORD)
+    canteen = verified_canteen(api, coordinator, "live_canteen", "活水食堂", {"lng": 121.4030, "lat": 31.1530}, "liveshe")
+    return {"api": api, "canteen": canteen, "lunch": lunch(canteen, "活水午餐", "liveshe", capacity=20)}
+
+
+def _paid_order(stack, town, resident: Client) -> dict:
+    order = resident.post("/api/v1/orders", {
+        "listing_id": town["lunch"]["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
+        "address": {"community_id": "liveshe", "building": "2", "room": "101", "contact_name": "孙阿姨",
+                    "phone": "139 1234 5601", "location": HOME["buildings"][0]["entrance"]}}, expect=201)
+    status = lambda: resident.get(f"/api/v1/orders/{order['id']}")["status"]  # noqa: E731
+    eventually(lambda: status() == "awaiting_payment", timeout=30, what="the kitchen to hold the portion")
+    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
+    eventually(lambda: status() == "paid", timeout=30, what="the payment")
+    return order
+
+
+def _reads(page, order_id: str) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: f"/r/orders/{order_id}/live" in r.url and seen.append(r.url))
+    return seen
+
+
+def test_the_order_page_follows_the_kitchen_by_its_stream_reopens_a_broken_one_and_polls_without_one(
+        stack, town, browser):
+    username = f"sun{uuid.uuid4().hex[:6]}"
+    resident = town["api"].register(username, PASSWORD, "孙阿姨", "resident")
+    order = _paid_order(stack, town, resident)
+
+    # one tab as it should be: the stream opens, and nothing is read on a timer
+    sun = Visit.open(browser, stack.url())
+    sign_in(sun, username, PASSWORD)
+    sun.page.goto(f"/r/orders/{order['id']}")
+    live = sun.page.locator("#live .status")
+    expect(live).to_have_text("已付款：等待厨房接单")
+    expect(sun.page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
+    reads = _reads(sun.page, order["id"])
+
+    # a second tab whose first stream breaks at once (the network drops): it asks for a new ticket and reopens
+    broken = Visit.open(browser, stack.url())
+    sign_in(broken, username, PASSWORD)
+    cuts = []
+
+    def cut_the_first(route):
+        if not cuts:
+            cuts.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    broken.page.route("**/api/v1/notify/stream?*", cut_the_first)
+    tickets = []
+    broken.page.on("request", lambda r: r.url.endswith("/live/ticket") and tickets.append(r.url))
+    broken.page.goto(f"/r/orders/{order['id']}")
+    expect(broken.page.locator("body")).to_have_attribute("data-live", "on", timeout=20_000)
+    assert len(cuts) == 1 and len(tickets) >= 2  # the used ticket was not tried again: a new one opened it
+
+    # a third tab that cannot have a stream (its ticket is refused): it falls back to reading every 4 s
+    polling = Visit.open(browser, stack.url())
+    sign_in(polling, username, PASSWORD)
+    polling.page.route("**/live/ticket", lambda route: route.fulfill(status=503, body="{}",
+                                                                     content_type="application/json"))
+    polling.page.goto(f"/r/orders/{order['id']}")
+    expect(polling.page.locator("body")).to_have_attribute("data-live", "off", timeout=10_000)
+
+    # the kitchen accepts, then marks it ready: every tab shows each change by itself, never reloaded
+    town["canteen"].post(f"/api/v1/orders/{order['id']}/accept", expect=200)
+    for tab in (sun, broken, polling):
+        expect(tab.page.locator("#live .status")).to_have_text("厨房已接单，正在制作", timeout=20_000)
+    town["canteen"].post(f"/api/v1/orders/{order['id']}/ready", expect=200)
+    for tab in (sun, broken, polling):
+        expect(tab.page.locator("#live .status")).to_have_text("已做好：等待志愿者取餐", timeout=20_000)
+        assert tab.page.url.endswith(f"/r/orders/{order['id']}")
+    assert int(sun.page.locator("body").get_attribute("data-live-messages")) >= 2  # "accepted", "ready"
+    assert len(reads) <= int(sun.page.locator("body").get_attribute("data-live-refreshes")) <= 3, reads
+    assert polling.page.locator("body").get_attribute("data-live-messages") is None
+    sun.check("r-order-live", elder=False)
