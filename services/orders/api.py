@@ -97,7 +97,11 @@ def list_orders(args):
     if args.get("attention"):
         query["$and"] = [{"$or": [{"escalations.0": {"$exists": True}}, {"delivery_problem.at": {"$exists": True}}]}]
         query["status"] = {"$nin": list(moves.TERMINAL)}
-    docs, total = store.orders_page(_db(), query, args["page"], args["per_page"])
+    if args.get("with_deadline"):
+        query["deadline.due_at"] = {"$exists": True}
+        query["status"] = {"$nin": list(moves.TERMINAL)}
+    docs, total = store.orders_page(_db(), query, args["page"], args["per_page"],
+                                    soonest_due=bool(args.get("with_deadline")))
     return {"items": [_shape(o) for o in docs], "page": args["page"], "per_page": args["per_page"], "total": total}
 
 

@@ -254,6 +254,9 @@ class OrderArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATES))
     attention = fields.Boolean(metadata={
         "description": "only open orders that need the coordinator: a missed deadline or a failed delivery"})
+    with_deadline = fields.Boolean(metadata={
+        "description": "only open orders with a deadline still running (the kitchen's answer, ready, remake), "
+                       "soonest due first"})
 
 
 OrderPage = page_schema(OrderSchema, "OrderPage")

@@ -63,11 +63,13 @@ def visible_order(u: Unit, query: dict, order_id: str) -> dict | None:
     return u.db.orders.find_one({"_id": order_id, **query}, session=u.session)
 
 
-def orders_page(db: Database, query: dict, page: int, per_page: int) -> tuple[list[dict], int]:
-    """One page of the orders matching `query`, newest first, and how many match in all."""
+def orders_page(db: Database, query: dict, page: int, per_page: int,
+                soonest_due: bool = False) -> tuple[list[dict], int]:
+    """One page of the orders matching `query`, newest first (or the soonest deadline first), and how many match
+    in all."""
     total = db.orders.count_documents(query)
-    docs = list(db.orders.find(query).sort([("created_at", -1), ("_id", 1)]).skip((page - 1) * per_page)
-                .limit(per_page))
+    order = [("deadline.due_at", 1), ("_id", 1)] if soonest_due else [("created_at", -1), ("_id", 1)]
+    docs = list(db.orders.find(query).sort(order).skip((page - 1) * per_page).limit(per_page))
     return docs, total
 
 

@@ -55,6 +55,15 @@ def test_the_order_page_follows_the_kitchen_by_its_stream_reopens_a_broken_one_a
     resident = town["api"].register(username, PASSWORD, "孙阿姨", "resident")
     order = _paid_order(stack, town, resident)
 
+    # the committee's board lists the kitchen's running answer deadline (asked for as such, not picked out of
+    # the newest orders), with how many there are
+    qian = Visit.open(browser, stack.url())
+    sign_in(qian, "coord_live", PASSWORD)
+    deadlines = qian.page.locator("section[aria-labelledby=h-deadlines]")
+    expect(deadlines.locator("h2")).to_have_text("未到期的时限 (1)")
+    expect(deadlines).to_contain_text("孙阿姨 · 活水午餐")
+    expect(deadlines).to_contain_text("厨房还没有答复")
+
     # one tab as it should be: the stream opens, and nothing is read on a timer
     sun = Visit.open(browser, stack.url())
     sign_in(sun, username, PASSWORD)

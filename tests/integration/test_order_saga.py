@@ -128,6 +128,10 @@ def test_given_a_paid_order_nobody_answers_then_the_coordinator_is_alerted_then_
     order = kit.placed_and_reserved()
     _pay_and_notify(client, order)
     db = store.database()
+    running = client.get("/api/v1/orders?with_deadline=true", headers=kit.token(kit.COORDINATOR)).get_json()
+    assert [(o["id"], o["deadline"]["kind"]) for o in running["items"]] == [(order["_id"], "provider_answer")]
+    assert client.get("/api/v1/orders?with_deadline=true", headers=kit.token(kit.ELSEWHERE)).get_json()["total"] == 0
+    assert client.get("/api/v1/orders?with_deadline=1.5", headers=kit.token(kit.COORDINATOR)).status_code == 422
     assert saga.fire_due_deadlines(kit.later(minutes=31)) == [(order["_id"], "provider_answer")]
     assert saga.fire_due_deadlines(kit.later(minutes=31)) == []
     missed = kit.events(db, "orders.order.deadline_missed")
@@ -140,6 +144,7 @@ def test_given_a_paid_order_nobody_answers_then_the_coordinator_is_alerted_then_
     assert saga.fire_due_deadlines(kit.later(minutes=61)) == [(order["_id"], "provider_final")]
     assert _state(order["_id"])["status"] == "cancelled"
     assert db.refunds.find_one({"order_id": order["_id"]})["amount_fen"] == 1500
+    assert client.get("/api/v1/orders?with_deadline=true", headers=kit.token(kit.COORDINATOR)).get_json()["total"] == 0
 
 
 def test_given_a_free_order_when_reserved_then_it_is_paid_without_a_cashier(client):
