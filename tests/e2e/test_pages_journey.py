@@ -301,6 +301,12 @@ def test_a_declined_order_says_why_and_nobody_answering_leads_the_volunteer_thro
     expect(page.get_by_role("status").first).to_contain_text("已标记出餐")
     canteen.check("p-board-declined", elder=False)
 
+    # the committee's board is open on the desk (its stream carries the community's board messages)
+    desk = Visit.open(browser, stack.url())
+    sign_in(desk, "coord_hexin", PASSWORD)
+    expect(desk.page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
+    desk_url = desk.page.url
+
     # Xiao Liu takes it and picks it up; nobody answers the door
     visit = Visit.open(browser, stack.url())
     vpage = visit.page
@@ -314,6 +320,9 @@ def test_a_declined_order_says_why_and_nobody_answering_leads_the_volunteer_thro
     vpage.get_by_role("button", name="敲门没人应").click()
     expect(vpage.get_by_role("status").first).to_have_text("已通知居委会。请按下面的步骤做。")
     expect(vpage.locator("#task-status")).to_have_text("没人应门：请确认居民是否安好")
+    # the welfare check appears on the committee's board by itself, never reloaded
+    expect(desk.page.locator("#c-attention")).to_contain_text("敲门没人应：志愿者正在确认居民是否安好", timeout=20_000)
+    assert desk.page.url == desk_url and int(desk.page.locator("body").get_attribute("data-live-messages")) >= 1
 
     # the welfare check, step by step: the resident, her daughter, the committee, 120; then what happened
     steps = vpage.locator("ol.steps li")

@@ -4,6 +4,7 @@ stays on the server) says so; a stream that breaks is opened again with a new ti
 browser that cannot open the stream at all (the ticket refused) still sees the change, by polling every 4 s."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -112,3 +113,27 @@ def test_the_order_page_follows_the_kitchen_by_its_stream_reopens_a_broken_one_a
     assert len(reads) <= int(sun.page.locator("body").get_attribute("data-live-refreshes")) <= 3, reads
     assert polling.page.locator("body").get_attribute("data-live-messages") is None
     sun.check("r-order-live", elder=False)
+
+
+def test_a_new_order_waits_while_the_canteen_types_a_reason_and_shows_when_it_is_done(stack, town, browser):
+    """A refresh never happens under the person's fingers: the canteen is typing why it cannot take an order when
+    another one comes in; the half-typed reason stays, and the new order shows once the field is left."""
+    resident = town["api"].register(f"zhou{uuid.uuid4().hex[:6]}", PASSWORD, "周大爷", "resident")
+    first = _paid_order(stack, town, resident)
+    canteen = Visit.open(browser, stack.url())
+    page = canteen.page
+    sign_in(canteen, "live_canteen", PASSWORD)
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
+    reason = page.locator(f"#reason-{first['id']}")
+    reason.click()
+    reason.press_sequentially("今天后厨")
+
+    second = _paid_order(stack, town, resident)
+    expect(page.locator("#p-live")).to_have_attribute("data-stale", "1", timeout=20_000)  # the stream said so
+    expect(page.locator(f"#o-{second['id']}")).to_have_count(0)  # ... but the board waits for her
+    assert reason.input_value() == "今天后厨" and page.evaluate("document.activeElement.id") == f"reason-{first['id']}"
+
+    page.locator("h1").first.click()  # she leaves the field
+    expect(page.locator(f"#o-{second['id']}")).to_contain_text("新单", timeout=10_000)
+    expect(page.locator("#new-order-alert")).to_have_text(re.compile("有新订单"))
+    canteen.check("p-board-waited", elder=False)

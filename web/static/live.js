@@ -4,7 +4,8 @@
    stream with it. When the stream ends (after 15 minutes) or breaks, it asks again and resumes after the last
    message it saw, so nothing is missed; the parts are refreshed once each time the stream opens. While there is
    no stream (no EventSource, the ticket refused, the network gone) the parts refresh every 4 s, as before; and
-   once a minute in any case, for what changes without a message to this person. */
+   once a minute in any case, for what changes without a message to this person. A part is not refreshed while
+   the person is typing in it (a decline reason, a corrected room): it is refreshed when they leave it. */
 (function () {
   var parts = function () { return document.querySelectorAll('[data-live]'); };
   if (!parts().length) return;
@@ -16,8 +17,32 @@
     pending = setTimeout(function () {  // a burst of messages is one refresh
       pending = null;
       body.liveRefreshes = String(Number(body.liveRefreshes || 0) + 1);
-      parts().forEach(function (part) { window.htmx.trigger(part, 'linli:live'); });
+      parts().forEach(function (part) {
+        if (typing(part)) stale(part); else window.htmx.trigger(part, 'linli:live');
+      });
     }, 150);
+  };
+  var stale = function (part) {  // never under the person's fingers: what is half typed stays; it refreshes after
+    if (part.dataset.stale) return;
+    part.dataset.stale = '1';
+    part.addEventListener('focusout', function later(event) {
+      if (part.contains(event.relatedTarget)) return;
+      part.removeEventListener('focusout', later);
+      delete part.dataset.stale;
+      window.htmx.trigger(part, 'linli:live');
+    });
+  };
+  document.body.addEventListener('htmx:beforeSwap', function (event) {  // an answer that came while they typed
+    var part = event.detail.target;
+    if (part && part.hasAttribute && part.hasAttribute('data-live') && typing(part)) {
+      event.detail.shouldSwap = false;
+      stale(part);
+    }
+  });
+  var typing = function (part) {
+    var active = document.activeElement;
+    return active && part.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) &&
+      active.type !== 'hidden' && active.type !== 'submit' && active.type !== 'button';
   };
   var poll = function (on) {
     if (on && !polling) polling = setInterval(refresh, 4000);
