@@ -4,6 +4,8 @@ The gateway runs gunicorn's gevent worker (an open live stream there is a parked
 under it, a 43 ms hash run in place would stop every other request and stream of the worker for as long.
 `run` hands such work to gevent's pool of real threads when the process is gevent's (the C code releases
 the GIL, so the loop goes on meanwhile), and runs it in place everywhere else (threads, tests, scripts).
+Measured here (1 December 2026, load 7-10): 10 checks in place stopped a 2 ms ticker greenlet for all of their
+1,582 ms; offloaded, the ticker ran on (longest gap 36 ms). tests/unit/test_offload.py proves the difference.
 """
 from __future__ import annotations
 
