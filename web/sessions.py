@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask.sessions import SessionInterface, SessionMixin
@@ -115,4 +116,10 @@ def person() -> Person:
 
 
 def needs_sign_in():
+    if request.headers.get("HX-Request"):
+        # a live part of a page whose session ended (signed out in another tab, or expired): the whole page goes
+        # to sign in and comes back to itself after, rather than the sign-in form drawn inside the part
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = page.path + (f"?{page.query}" if page.query else "") if page.path else "/"
+        return "", 204, {"HX-Redirect": url_for("everyone.sign_in", next=back)}
     return redirect(url_for("everyone.sign_in", next=request.full_path.rstrip("?")))

@@ -137,3 +137,30 @@ def test_a_new_order_waits_while_the_canteen_types_a_reason_and_shows_when_it_is
     expect(page.locator(f"#o-{second['id']}")).to_contain_text("新单", timeout=10_000)
     expect(page.locator("#new-order-alert")).to_have_text(re.compile("有新订单"))
     canteen.check("p-board-waited", elder=False)
+
+
+def test_a_page_whose_session_ended_goes_to_sign_in_and_back_rather_than_drawing_the_form_in_its_part(
+        stack, town, browser):
+    username = f"wu{uuid.uuid4().hex[:6]}"
+    resident = town["api"].register(username, PASSWORD, "吴奶奶", "resident")
+    order = _paid_order(stack, town, resident)
+    wu = Visit.open(browser, stack.url())
+    sign_in(wu, username, PASSWORD)
+    page = wu.page
+    page.goto(f"/r/orders/{order['id']}")
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
+
+    # she signs out in another tab of the same phone; then the kitchen accepts, and her stream says so
+    other = page.context.new_page()
+    other.goto("/me")
+    other.get_by_role("button", name="退出登录").click()
+    other.close()
+    town["canteen"].post(f"/api/v1/orders/{order['id']}/accept", expect=200)
+    expect(page).to_have_url(re.compile(r"/signin\?next=/r/orders/" + order["id"] + "$"), timeout=20_000)
+    assert page.locator("#live form input[name=password]").count() == 0  # no sign-in form inside the part
+
+    page.get_by_label("用户名或手机号").fill(username)
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page).to_have_url(re.compile(f"/r/orders/{order['id']}$"))
+    expect(page.locator("#live .status")).to_have_text("厨房已接单，正在制作")
