@@ -74,5 +74,6 @@
       .catch(again);
   };
   setInterval(refresh, 60000);
+  poll(true);  // until the stream has opened (a proxy that holds it back never lets it): as before, every 4 s
   connect();
 })();
