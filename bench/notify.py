@@ -32,6 +32,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from bench.common import process_threads as _threads, rss_kib as _rss_kib
 from devstack.mongo import EmbeddedMongo
 from devstack.net import free_port
 from devstack.rabbit import ensure_broker
@@ -45,21 +46,6 @@ def _env(namespace: str, mongo_url: str, amqp_url: str, var_dir: Path, port: int
             "LINLI_NAMESPACE": namespace, "MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "LINLI_VAR_DIR": str(var_dir),
             "LINLI_NOTIFY_PORT": str(port), "LINLI_GATEWAY_PORT": str(gateway_port), "LINLI_WEB_WORKERS": "1",
             "LINLI_RELAY_POLL_SECONDS": "0.05", "PYTHONUNBUFFERED": "1"}
-
-
-def _threads(pid: int) -> int:
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
-    return sum(len(os.listdir(f"/proc/{p}/task")) for p in pids)
-
-
-def _rss_kib(pid: int) -> int:
-    total = 0
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
-    for p in pids:
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total
 
 
 stored: dict[str, float] = {}  # task -> when notify's worker committed its message (wall clock)
