@@ -6,8 +6,9 @@ Prints, asserts nothing:
   real one: delivery's relay (python -m linli.relay) -> RabbitMQ -> notify's worker (message stored,
   numbered) -> the web process's hub -> the open stream;
 - the memory (RSS) of the notify web process (gunicorn master and its gevent worker) while it holds them;
-- with --via-gateway, the same through the gateway (gunicorn gthread, as deployed), which holds a thread
-  per open stream: its threads and memory too. Use fewer streams there (say 100).
+- with --via-gateway, the same through a gthread gateway (as it was deployed before it moved to gevent), which
+  holds a thread per open stream: its threads and memory too. Use fewer streams there (say 100).
+  bench/gateway_streams.py sets that gateway beside the gevent one deployed now.
 
     python -m bench.notify [--streams 1000] [--events 300] [--rate 20]
     python -m bench.notify --via-gateway --streams 100 --events 100 --rate 10
@@ -119,7 +120,7 @@ def main() -> None:
         web = procs[-1]
         gateway = None
         if args.via_gateway:
-            # as deployed (deploy/Procfile): gthread, LINLI_WEB_WORKERS x LINLI_WEB_THREADS threads; each open
+            # as once deployed: gthread, LINLI_WEB_WORKERS x LINLI_WEB_THREADS threads; each open
             # stream holds one, so the bench gives it one thread per stream (and a few for other requests)
             start(sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--threads",
                   str(args.streams + 8), "--bind", f"127.0.0.1:{gateway_port}", "gateway.app:create_app()")
