@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -228,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         return procs[-1]
 
     rows: list[tuple] = []
+    finished = False
     try:
         from gateway import commands as gateway_commands
         from gateway.bootstrap import build as build_gateway
@@ -302,6 +304,7 @@ def main(argv: list[str] | None = None) -> None:
         print("-+-".join("-" * w for w in widths))
         for r in rows:
             print(fmt(r))
+        finished = True
     finally:
         for p in procs:
             _stop(p)
@@ -314,6 +317,10 @@ def main(argv: list[str] | None = None) -> None:
             os.environ.clear()
             os.environ.update(saved)
             reset_settings()
+            if finished:
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                print(f"[bench] the processes' log: {tmp / 'processes.log'}", file=sys.stderr)
 
 
 if __name__ == "__main__":
