@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -46,3 +47,34 @@ def percentiles(samples_ms: list[float]) -> str:
     ordered = sorted(samples_ms)
     p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]
     return f"p50 {statistics.median(ordered):.1f} ms, p95 {p(0.95):.1f} ms, max {ordered[-1]:.1f} ms (n={len(ordered)})"
+
+
+def _family(pid: int) -> list[int]:
+    """The process and its children (gunicorn: the master and its workers)."""
+    return [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+
+
+def process_threads(pid: int) -> int:
+    """Threads of the process and its children, together."""
+    total = 0
+    for p in _family(pid):
+        try:
+            total += len(os.listdir(f"/proc/{p}/task"))
+        except FileNotFoundError:  # a child that ended meanwhile
+            pass
+    return total
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory (KiB) of the process and its children, together."""
+    total = 0
+    for p in _family(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except FileNotFoundError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total

@@ -6,8 +6,9 @@ Prints, asserts nothing:
   real one: delivery's relay (python -m linli.relay) -> RabbitMQ -> notify's worker (message stored,
   numbered) -> the web process's hub -> the open stream;
 - the memory (RSS) of the notify web process (gunicorn master and its gevent worker) while it holds them;
-- with --via-gateway, the same through the gateway (gunicorn gthread, as deployed), which holds a thread
-  per open stream: its threads and memory too. Use fewer streams there (say 100).
+- with --via-gateway, the same through a gthread gateway (as it was deployed before it moved to gevent), which
+  holds a thread per open stream: its threads and memory too. Use fewer streams there (say 100).
+  bench/gateway_streams.py sets that gateway beside the gevent one deployed now.
 
     python -m bench.notify [--streams 1000] [--events 300] [--rate 20]
     python -m bench.notify --via-gateway --streams 100 --events 100 --rate 10
@@ -32,6 +33,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from bench.common import process_threads as _threads, rss_kib as _rss_kib
 from devstack.mongo import EmbeddedMongo
 from devstack.net import free_port
 from devstack.rabbit import ensure_broker
@@ -45,21 +47,6 @@ def _env(namespace: str, mongo_url: str, amqp_url: str, var_dir: Path, port: int
             "LINLI_NAMESPACE": namespace, "MONGO_URL": mongo_url, "AMQP_URL": amqp_url, "LINLI_VAR_DIR": str(var_dir),
             "LINLI_NOTIFY_PORT": str(port), "LINLI_GATEWAY_PORT": str(gateway_port), "LINLI_WEB_WORKERS": "1",
             "LINLI_RELAY_POLL_SECONDS": "0.05", "PYTHONUNBUFFERED": "1"}
-
-
-def _threads(pid: int) -> int:
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
-    return sum(len(os.listdir(f"/proc/{p}/task")) for p in pids)
-
-
-def _rss_kib(pid: int) -> int:
-    total = 0
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
-    for p in pids:
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total
 
 
 stored: dict[str, float] = {}  # task -> when notify's worker committed its message (wall clock)
@@ -133,7 +120,7 @@ def main() -> None:
         web = procs[-1]
         gateway = None
         if args.via_gateway:
-            # as deployed (deploy/Procfile): gthread, LINLI_WEB_WORKERS x LINLI_WEB_THREADS threads; each open
+            # as once deployed: gthread, LINLI_WEB_WORKERS x LINLI_WEB_THREADS threads; each open
             # stream holds one, so the bench gives it one thread per stream (and a few for other requests)
             start(sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--threads",
                   str(args.streams + 8), "--bind", f"127.0.0.1:{gateway_port}", "gateway.app:create_app()")
