@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from linli import pooled
 from linli.config import settings
 
 session = requests.Session()  # shared by the proxy and the tracking view: the same pooled connections
@@ -59,8 +60,9 @@ def call(service: str, method: str, segments: tuple[str, ...] | list[str], *, pa
     """One request to a service; Unavailable when it does not answer."""
     cfg = settings()
     try:
-        response = session.request(method, url(service, segments), params=params, data=data, headers=headers or {},
-                                   timeout=(connect_timeout, timeout or cfg.upstream_timeout), allow_redirects=False)
+        response = pooled.request(session, method, url(service, segments), params=params, data=data,
+                                  headers=headers or {}, timeout=(connect_timeout, timeout or cfg.upstream_timeout),
+                                  allow_redirects=False)
     except requests.RequestException as error:
         raise Unavailable(service, error) from error
     return Answer(response.status_code, response.content, response.headers,

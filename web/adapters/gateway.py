@@ -20,6 +20,8 @@ import requests
 from flask import g, has_app_context, has_request_context, request
 from requests.adapters import HTTPAdapter
 
+from linli import pooled
+
 _session = requests.Session()
 _session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # one pool for everyone: it keeps no cookie
 _session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=32))
@@ -99,8 +101,8 @@ class Gateway:
         if method != "GET" and not path.startswith("/api/v1/auth/"):
             headers["Idempotency-Key"] = idempotency_key(method, path, json)
         try:
-            response = _session.request(method, self.base_url + path, json=json, params=params, headers=headers,
-                                        timeout=TIMEOUT)
+            response = pooled.request(_session, method, self.base_url + path, json=json, params=params,
+                                      headers=headers, timeout=TIMEOUT)
         except requests.RequestException:
             raise _unavailable()
         if raw and response.status_code == 200:  # a download (a spreadsheet): its bytes, as they came
