@@ -152,6 +152,18 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
         stack, town, browser):
     order_id = _failed_delivery(stack, town)
 
+    # the resident reads that the meal did not come and what happens next, never "on its way to your home"
+    sun = Visit.open(browser, stack.url())
+    sign_in(sun, "ht_res_301", PASSWORD)
+    sun.page.goto(f"/r/orders/{order_id}")
+    expect(sun.page.locator("#live p.status")).to_have_text("这次没送成，居委会会给您打电话，重新送或者退款")
+    expect(sun.page.locator("ol.timeline li").last).to_contain_text("这次没送成")
+    expect(sun.page.locator("ol.timeline li").last).not_to_contain_text("正在送往您家")
+    sun.check("r-order-delivery-failed")
+    sun.page.goto("/r/orders")
+    expect(sun.page.locator("main")).to_contain_text("这次没送成")
+    expect(sun.page.locator("main")).not_to_contain_text("正在送往您家")
+
     # the other community's coordinator: not on its board, and the order itself is refused in words
     xu = Visit.open(browser, stack.url())
     sign_in(xu, "coord_hx", PASSWORD)
@@ -172,9 +184,20 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
     card = page.locator(f"#order-{order_id}")
     expect(card).to_contain_text("送餐失败：地址不对")
     expect(card).to_contain_text("8 号楼 301 室")
+    # its state says what happened and that it waits for the committee, not "on the way to the resident"
+    expect(card.locator("p.status").last).to_have_text("送餐失败，等您处理")
+    expect(card).not_to_contain_text("正在送往居民家")
     expect(page.locator("svg.map")).to_be_visible()
     expect(page.locator("ol.legend")).to_contain_text("值班志愿者：小陈")
     he.check("c-board")
+    card.get_by_role("link", name="孙奶奶 · 荷塘爱心午餐").click()
+    expect(page.locator("#status")).to_have_text("送餐失败，等您处理")
+    # the moment it failed reads as the failure, not as "on the way" once more
+    expect(page.locator("ol.timeline li").last).to_contain_text("配送失败")
+    expect(page.locator("ol.timeline li").last).not_to_contain_text("正在送往居民家")
+    he.check("c-order-failed")
+    page.go_back()
+    card = page.locator(f"#order-{order_id}")
     card.get_by_label("房号（写错了才填）").fill("302")
     card.get_by_role("button", name="重新配送").click()
     expect(page.get_by_role("status")).to_contain_text("已重新配送")

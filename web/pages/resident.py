@@ -221,7 +221,7 @@ def _zone_of(order: dict) -> str | None:
 @bp.get("/r/orders/<order_id>")
 def order(order_id):
     _signed_in()
-    item = person().order(order_id)
+    item = i18n.as_shown(person().order(order_id))  # a failed delivery says so, not "on its way to you"
     return render_template("r/order.html", order=item, zone=_zone_of(item))
 
 
@@ -229,7 +229,7 @@ def order(order_id):
 def order_live(order_id):
     """The part of the order page that changes (htmx polls it while the order moves)."""
     _signed_in()
-    item = person().order(order_id)
+    item = i18n.as_shown(person().order(order_id))
     return render_template("r/_order_live.html", order=item, zone=_zone_of(item))
 
 
@@ -274,7 +274,7 @@ def track(order_id):
     view = person().track(order_id)
     if not view.get("order"):
         abort(404)
-    return render_template("r/track.html", view=view, order=view["order"], zone=_zone_of(view["order"]))
+    return render_template("r/track.html", view=view, order=i18n.as_shown(view["order"]), zone=_zone_of(view["order"]))
 
 
 @bp.get("/r/orders/<order_id>/track/live")
@@ -283,4 +283,5 @@ def track_live(order_id):
     view = person().track(order_id)
     if not view.get("order"):
         abort(404)
-    return render_template("r/_track_live.html", view=view, order=view["order"], zone=_zone_of(view["order"]))
+    return render_template("r/_track_live.html", view=view, order=i18n.as_shown(view["order"]),
+                           zone=_zone_of(view["order"]))
