@@ -45,7 +45,8 @@ def create_app() -> Flask:
                                  DELIVERY=i18n.DELIVERY, ROLES=i18n.ROLES, SLOTS=i18n.SLOTS, TAGS=i18n.TAGS,
                                  LANGUAGES=i18n.LANGUAGES, html_lang=i18n.html_lang, locale=i18n.choose_locale,
                                  form_key=form_key, shown_status=i18n.shown_status,
-                                 shown_step=i18n.shown_step)
+                                 shown_step=i18n.shown_step, month_names=i18n.month_names,
+                                 year_name=i18n.year_name, month_years=i18n.month_years)
 
     @app.before_request
     def _who():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_month_names
 from flask import g, request, session
 from flask_babel import gettext as _, lazy_gettext as _l
 
@@ -46,6 +46,26 @@ def day(value) -> str:
     if choose_locale() == "en":
         return format_date(value, "EEE d MMM", locale="en")
     return format_date(value, "M月d日 EEE", locale="zh_CN")
+
+
+def month_names() -> list[tuple[int, str]]:
+    """The months as the page's language names them in a list: 1月 ... 12月 / January ... December (never the
+    browser's own month picker, which speaks the browser's language)."""
+    if choose_locale() == "en":
+        names = get_month_names("wide", locale="en")
+        return [(m, names[m]) for m in range(1, 13)]
+    return [(m, f"{m}月") for m in range(1, 13)]
+
+
+def year_name(year: int) -> str:
+    """2026年 / 2026."""
+    return str(year) if choose_locale() == "en" else f"{year}年"
+
+
+def month_years(month: str, back: int = 3) -> list[int]:
+    """The years a month list offers: the last few up to this one, and the month shown."""
+    shown, now = int(month[:4]), datetime.now().year
+    return list(range(min(shown, now - back), max(shown, now) + 1))
 
 
 def money(fen) -> str:

@@ -7,6 +7,8 @@ the configured tile server's tiles, and keeps a volunteer standing at the kitche
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -24,6 +26,12 @@ B = {"id": "yubei", "name": "雨北社区", "center": {"lng": 121.3712, "lat": 3
      "buildings": [{"name": "1", "entrance": {"lng": 121.3713, "lat": 30.8622}}]}
 KITCHEN = {"lng": 121.3530, "lat": 30.8530}
 NOT_FOUND = "没有找到，可能已被删除。"
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
+def this_month_in_shanghai() -> str:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +192,12 @@ def test_the_board_closes_a_welfare_check_unlocks_codes_and_corrects_hours(stack
     # the hours: the welfare check's volunteer's minutes corrected, with a reason; a wrong number changes nothing
     page.get_by_role("link", name="查看并修改本月服务时长").click()
     expect(page.get_by_role("heading", name="志愿者服务时长")).to_be_visible()
-    month = page.locator("#month").input_value()
+    # the month as our own lists in the page's language (not the browser's "December 2026"): this month in the
+    # community's zone
+    month = this_month_in_shanghai()
+    expect(page.locator("#year option:checked")).to_have_text(f"{month[:4]}年")
+    expect(page.locator("#month option:checked")).to_have_text(f"{int(month[5:])}月")
+    assert page.locator("input[type=month]").count() == 0
     entries = coordinator.get(f"/api/v1/delivery/hours?month={month}")["entries"]
     entry = next(e for e in entries if e["task_id"] == welfare["task"])
     box = page.locator(f'[id="entry-{entry["id"]}"]')
@@ -205,6 +218,25 @@ def test_the_board_closes_a_welfare_check_unlocks_codes_and_corrects_hours(stack
                  if e["id"] == entry["id"])
     assert after["minutes"] == 45 and [c["to"] for c in after["corrections"]] == [45]
 
+    # another month chosen from the lists; the older ?month=YYYY-MM still opens; what is no month is a sentence
+    before = f"{int(month[:4]) - 1}-{month[5:]}"
+    page.locator("#year").select_option(before[:4])
+    page.get_by_role("button", name="查看").click()
+    expect(page).to_have_url(re.compile(rf"/c/hours\?year={before[:4]}&month={before[5:]}$"))
+    expect(page.locator("#year option:checked")).to_have_text(f"{before[:4]}年")
+    expect(page.locator(f'[id="entry-{entry["id"]}"]')).to_have_count(0)
+    page.goto(f"/c/hours?month={month}")
+    expect(page.locator(f'[id="entry-{entry["id"]}"]')).to_be_visible()
+    expect(page.locator("#month option:checked")).to_have_text(f"{int(month[5:])}月")
+    for bad in ("/c/hours?month=2026-13", "/c/hours?year=abc&month=12", "/c/hours?year=2026&month=13",
+                "/c/hours?year=1899&month=1"):
+        answer = page.goto(bad)
+        assert answer.status == 400, bad
+        expect(page.get_by_role("alert")).to_have_text("没能读懂所选的月份，现在显示的是本月。请从列表中选择年份和月份。")
+        expect(page.locator("#year option:checked")).to_have_text(f"{month[:4]}年")
+    yu.problems.clear()  # the refusals answer 400 on purpose
+    yu.check("c-hours-bad-month")
+
 
 def test_the_other_community_neither_sees_nor_corrects_the_hours_of_the_first(stack, town, browser):
     coordinator = town["coordinator"]
@@ -216,7 +248,7 @@ def test_the_other_community_neither_sees_nor_corrects_the_hours_of_the_first(st
     expect(page.locator("main")).not_to_contain_text("小周")
     expect(page.locator("main")).not_to_contain_text("小吴")
     bai.check("c-hours-b")
-    month = page.locator("#month").input_value()
+    month = this_month_in_shanghai()
     entries = coordinator.get(f"/api/v1/delivery/hours?month={month}")["entries"]
     assert entries, "A's welfare check and delivery were credited this month (the test before)"
     for entry in entries:
@@ -238,3 +270,8 @@ def test_the_board_in_english_speaks_of_the_resident_and_names_the_committee(sta
     expect(page.locator("main")).not_to_contain_text("your home")
     expect(page.locator("figcaption")).to_contain_text("Map tiles: 127.0.0.1:")
     yu.check("c-board-en")
+    page.get_by_role("link", name="See and correct this month’s hours").click()
+    month = this_month_in_shanghai()
+    expect(page.locator("#year option:checked")).to_have_text(month[:4])
+    expect(page.locator("#month option:checked")).to_have_text(MONTHS_EN[int(month[5:]) - 1])
+    yu.check("c-hours-en")
