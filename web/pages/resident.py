@@ -18,6 +18,7 @@ from . import common
 
 bp = Blueprint("resident", __name__)
 DAYS_AHEAD = 7
+TAKEN_ON = ("accepted", "ready", "delivering", "service_done")  # a resident may cancel only before the kitchen accepts
 ROLE_HOMES = {"volunteer": "volunteer.home", "provider": "provider.home",  # each role's own main page
               "coordinator": "coordinator.board", "admin": "admin.home"}
 
@@ -248,7 +249,9 @@ def cancel(order_id):
         person().cancel(order_id, "cancelled by the resident")
         flash(_("Your order is cancelled. Anything you paid is refunded."))
     except ApiProblem as problem:
-        flash(i18n.problem_text(problem))
+        too_late = problem.status in (403, 409) and person().order(order_id).get("status") in TAKEN_ON
+        flash(_("The kitchen has already started on it, so it can no longer be cancelled here. If you need to, "
+                "please call the committee.") if too_late else i18n.problem_text(problem))
     return redirect(url_for("resident.order", order_id=order_id), code=303)
 
 
