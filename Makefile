@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv broker browser catalogs bench clean fault
+.PHONY: run test venv broker browser catalogs pot bench clean fault
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ $(MO): web/translations/zh_Hans_CN/LC_MESSAGES/messages.po $(STAMP)
 	@$(VENV)/bin/pybabel compile --statistics -d web/translations -D messages 2>&1 | grep -v "^compiling" || true
 
 catalogs: $(MO)
+
+# the translation template, extracted from web/ with its babel config (web/babel.cfg: its .py files and templates), as
+# Babel is meant to be used; a new text then gets its Chinese in the .po (tests/unit/test_pages_rooms_and_catalog.py
+# fails until it has). `pybabel update` would merge the template into the .po too, but rewrites the whole file.
+pot: $(STAMP)
+	@cd web && ../$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Linli --no-wrap \
+		-o translations/messages.pot . 2>&1 | grep -v "^extracting" || true
 
 # the browser tests: Debian's chromium and CJK fonts (installed when missing, like RabbitMQ)
 browser: $(STAMP)
