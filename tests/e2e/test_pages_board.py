@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from devstack.client import Client
-from gateway.admin import create_account
-from tests.conftest import configured_as, eventually
+from tests.conftest import eventually
 from tests.e2e.browser import Visit, sign_in
-from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.town import carried, two_communities
 
 A = {"id": "yuhe", "name": "雨荷社区", "center": {"lng": 121.3512, "lat": 30.8521}, "committee_phone": "021-5777 0001",
      "buildings": [{"name": "3", "entrance": {"lng": 121.3515, "lat": 30.8523}},
@@ -36,29 +35,9 @@ def this_month_in_shanghai() -> str:
 
 @pytest.fixture(scope="module")
 def town(stack, staff):
-    admin, _ = staff
-    for community in (A, B):
-        admin.request("POST", "/api/v1/catalog/communities", json=community, expect=(201, 409))
-    with configured_as(stack.env):
-        create_account("coord_yh", PASSWORD, "余主任", "coordinator", ("yuhe",))
-        create_account("coord_yb", PASSWORD, "白主任", "coordinator", ("yubei",))
-    api = Client(stack.url())
-    coordinator = api.login("coord_yh", PASSWORD)
-    canteen = verified_canteen(api, coordinator, "yh_canteen", "雨荷小灶", KITCHEN, "yuhe")
-    lunch = canteen.post("/api/v1/catalog/listings", {
-        "title": "雨荷午餐", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1200, "unit": "份",
-        "community_ids": ["yuhe"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 20}]},
-        expect=201)
-    volunteers = []
-    for username, name, phone in (("yh_zhou", "小周", "138 0000 0081"), ("yh_wu", "小吴", "138 0000 0082")):
-        volunteer = api.register(username, PASSWORD, name, "volunteer")
-        profile = volunteer.post("/api/v1/delivery/volunteers", {
-            "name": name, "phone": phone, "community_ids": ["yuhe"], "vehicle": "bike"}, expect=201)
-        coordinator.post(f"/api/v1/delivery/volunteers/{profile['id']}/verify", expect=200)
-        volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": KITCHEN})
-        volunteers.append(volunteer)
-    town = {"api": api, "coordinator": coordinator, "other": api.login("coord_yb", PASSWORD), "canteen": canteen,
-            "lunch": lunch, "volunteers": volunteers}
+    town = two_communities(stack, staff, home=A, other=B, coordinators=(("coord_yh", "余主任"), ("coord_yb", "白主任")),
+                           canteen=("yh_canteen", "雨荷小灶", KITCHEN), lunch={"title": "雨荷午餐", "price_fen": 1200},
+                           volunteers=(("yh_zhou", "小周", "138 0000 0081"), ("yh_wu", "小吴", "138 0000 0082")))
     town["welfare"] = _carried(stack, town, "201")
     town["welfare"]["holder"].post(f"/api/v1/delivery/tasks/{town['welfare']['task']}/fail", {
         "reason": "nobody_answers", "note": "敲了三次门"}, expect=200)
@@ -72,30 +51,8 @@ def town(stack, staff):
 
 def _carried(stack, town, room: str) -> dict:
     """A resident's lunch in community A, paid, cooked, and picked up by whichever volunteer took the offer."""
-    api, canteen = town["api"], town["canteen"]
-    resident = api.register(f"yh_res_{room}", PASSWORD, "周奶奶", "resident")
-    order = resident.post("/api/v1/orders", {
-        "listing_id": town["lunch"]["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
-        "address": {"community_id": "yuhe", "building": "6", "room": room, "contact_name": "周奶奶",
-                    "phone": "139 2222 5566", "location": A["buildings"][1]["entrance"]}}, expect=201)
-    mine = lambda: resident.get(f"/api/v1/orders/{order['id']}")  # noqa: E731
-    eventually(lambda: mine()["status"] == "awaiting_payment" or None, what="the portion to be held")
-    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
-    eventually(lambda: mine()["status"] == "paid" or None, what="the payment")
-    pickup = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)["pickup_code"]
-    canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)
-
-    def offered():
-        for volunteer in town["volunteers"]:
-            for offer in volunteer.get("/api/v1/delivery/offers")["items"]:
-                if offer["order_id"] == order["id"]:
-                    return volunteer, offer
-        return None
-    holder, offer = eventually(offered, timeout=30, what="the offer")
-    task = holder.post(f"/api/v1/delivery/offers/{offer['id']}/accept", expect=200)
-    holder.post(f"/api/v1/delivery/tasks/{task['id']}/pickup", {"code": pickup}, expect=200)
-    eventually(lambda: mine()["status"] == "delivering" or None, what="orders to see the pickup")
-    return {"order": order["id"], "task": task["id"], "holder": holder, "code": mine()["handover_code"]}
+    return carried(stack, town, f"yh_res_{room}", "周奶奶", {"community_id": "yuhe", "building": "6", "room": room,
+                                                           "location": A["buildings"][1]["entrance"]})
 
 
 def _post_as_page(visit: Visit, path: str, form: dict) -> str:
