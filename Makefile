@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv broker browser catalogs pot bench clean fault
+.PHONY: run test venv broker browser catalogs pot screenshots bench clean fault
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ run: $(STAMP) broker catalogs
 
 test: $(STAMP) broker catalogs browser
 	@$(PY) -m pytest -q
+
+# the README's pictures of each role's main page, copied from what the browser tests saw (run `make test` first:
+# tests/e2e/browser.py keeps a 390 px wide screenshot of every page a test checks in var/screenshots/)
+SHOTS := v-offer:volunteer-offer p-board-new:provider-board c-board:coordinator-board a-home:admin-home
+screenshots:
+	@for pair in $(SHOTS); do shot=$$(ls var/screenshots/zh-CN-*-$${pair%%:*}.png | head -1); \
+		test -n "$$shot" || { echo "no screenshot $${pair%%:*}: run make test first"; exit 1; }; \
+		cp "$$shot" docs/screenshots/$${pair##*:}.png; done
 
 bench: $(STAMP) broker
 	@$(PY) -m bench.run_all
