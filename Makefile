@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv broker browser catalogs bench clean fault
+.PHONY: run test venv broker browser catalogs pot screenshots bench clean fault
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ $(MO): web/translations/zh_Hans_CN/LC_MESSAGES/messages.po $(STAMP)
 
 catalogs: $(MO)
 
+# the translation template, extracted from web/ with its babel config (web/babel.cfg: its .py files and templates), as
+# Babel is meant to be used; a new text then gets its Chinese in the .po (tests/unit/test_pages_rooms_and_catalog.py
+# fails until it has). `pybabel update` would merge the template into the .po too, but rewrites the whole file.
+pot: $(STAMP)
+	@cd web && ../$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Linli --no-wrap \
+		-o translations/messages.pot . 2>&1 | grep -v "^extracting" || true
+
 # the browser tests: Debian's chromium and CJK fonts (installed when missing, like RabbitMQ)
 browser: $(STAMP)
 	@$(PY) -m devstack.browser >/dev/null
@@ -36,6 +43,15 @@ run: $(STAMP) broker catalogs
 
 test: $(STAMP) broker catalogs browser
 	@$(PY) -m pytest -q
+
+# the README's pictures of each role's main page, copied from what the browser tests saw (run `make test` first:
+# tests/e2e/browser.py keeps a 390 px wide screenshot of every page a test checks in var/screenshots/). Not the
+# admin's: on the shared test stack its page lists every test's communities, several metres of picture.
+SHOTS := v-offer:volunteer-offer p-board-new:provider-board c-board:coordinator-board
+screenshots:
+	@for pair in $(SHOTS); do shot=$$(ls var/screenshots/zh-CN-*-$${pair%%:*}.png | head -1); \
+		test -n "$$shot" || { echo "no screenshot $${pair%%:*}: run make test first"; exit 1; }; \
+		cp "$$shot" docs/screenshots/$${pair##*:}.png; done
 
 bench: $(STAMP) broker
 	@$(PY) -m bench.run_all

@@ -44,7 +44,9 @@ def create_app() -> Flask:
     app.jinja_env.globals.update(when=i18n.when, day=i18n.day, money=i18n.money, STATUS=i18n.STATUS,
                                  DELIVERY=i18n.DELIVERY, ROLES=i18n.ROLES, SLOTS=i18n.SLOTS, TAGS=i18n.TAGS,
                                  LANGUAGES=i18n.LANGUAGES, html_lang=i18n.html_lang, locale=i18n.choose_locale,
-                                 form_key=form_key)
+                                 form_key=form_key, shown_status=i18n.shown_status,
+                                 shown_step=i18n.shown_step, month_names=i18n.month_names,
+                                 year_name=i18n.year_name, month_years=i18n.month_years)
 
     @app.before_request
     def _who():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_month_names
 from flask import g, request, session
 from flask_babel import gettext as _, lazy_gettext as _l
 
@@ -48,6 +48,26 @@ def day(value) -> str:
     return format_date(value, "M月d日 EEE", locale="zh_CN")
 
 
+def month_names() -> list[tuple[int, str]]:
+    """The months as the page's language names them in a list: 1月 ... 12月 / January ... December (never the
+    browser's own month picker, which speaks the browser's language)."""
+    if choose_locale() == "en":
+        names = get_month_names("wide", locale="en")
+        return [(m, names[m]) for m in range(1, 13)]
+    return [(m, f"{m}月") for m in range(1, 13)]
+
+
+def year_name(year: int) -> str:
+    """2026年 / 2026."""
+    return str(year) if choose_locale() == "en" else f"{year}年"
+
+
+def month_years(month: str, back: int = 3) -> list[int]:
+    """The years a month list offers: the last few up to this one, and the month shown."""
+    shown, now = int(month[:4]), datetime.now().year
+    return list(range(min(shown, now - back), max(shown, now) + 1))
+
+
 def money(fen) -> str:
     return f"¥{(fen or 0) / 100:.2f}"
 
@@ -62,6 +82,10 @@ STATUS = {
     "service_done": _l("The job is done: please confirm"),
     "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),
+    # shown only (see shown_status): the API keeps the order's state and sets delivery_problem
+    "delivery_failed": _l("The meal could not be delivered: the committee will call you to send it again or "
+                          "refund it"),
+    "delivery_failed_step": _l("The delivery did not succeed"),  # the timeline's entry of that moment
 }
 
 DELIVERY = {
@@ -88,6 +112,8 @@ STAFF_STATUS = {
     "service_done": _l("The job is done: waiting for the resident to confirm"),
     "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),
+    "delivery_failed": _l("Delivery failed — waiting for you"),
+    "delivery_failed_step": _l("The delivery failed"),
 }
 
 STAFF_DELIVERY = {
@@ -102,6 +128,33 @@ STAFF_DELIVERY = {
     "failed": _l("The delivery failed"),
     "cancelled": _l("Cancelled"),
 }
+
+FAILED, FAILED_STEP = "delivery_failed", "delivery_failed_step"
+FAILURE_NOTE = "delivery failed"  # how orders' timeline notes the moment (services/orders/saga.on_task_failed)
+
+
+def shown_status(order: dict) -> str:
+    """The state a person reads: an open order whose delivery failed (the API keeps its state, "delivering" or
+    "ready", and sets `delivery_problem`) waits for the committee, and says so, in STATUS and STAFF_STATUS alike."""
+    if order.get("delivery_problem") and order.get("status") not in ("completed", "cancelled"):
+        return FAILED
+    return order.get("status", "")
+
+
+def shown_step(entry: dict) -> str:
+    """A timeline entry as a person reads it: the note of a failed delivery (a note keeps the state it was in,
+    "delivering") is that failure, not the state once more."""
+    if entry.get("from") == entry.get("to") and str(entry.get("reason", "")).startswith(FAILURE_NOTE):
+        return FAILED_STEP
+    return entry.get("to", "")
+
+
+def as_shown(order: dict) -> dict:
+    """The order with the state and the timeline a person reads, for the resident's pages (their order and
+    tracking parts, which read `status` and each entry's `to`)."""
+    timeline = [dict(e, to=shown_step(e)) for e in order.get("timeline") or []]
+    return dict(order, status=shown_status(order), **({"timeline": timeline} if "timeline" in order else {}))
+
 
 ROLES = {"resident": _l("resident"), "provider": _l("provider"), "volunteer": _l("volunteer"),
          "coordinator": _l("residents' committee"), "admin": _l("administrator"), "system": _l("Linli")}

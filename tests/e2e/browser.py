@@ -96,7 +96,8 @@ class Visit:
         page.wait_for_load_state("load")
         self.shots += 1
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{self.lang}-{self.shots:02d}-{name}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{self.lang}-{self.shots:02d}-{name}.png"), full_page=True,
+                        scale="css")  # 390 px wide: small enough for the README (make screenshots)
         assert not self.problems, f"{name}: {self.problems}"
         # axe-core runs in the page's own world; the pages' CSP forbids inline scripts, so it comes in by evaluate
         page.evaluate(AXE.read_text())

@@ -7,15 +7,16 @@ the configured tile server's tiles, and keeps a volunteer standing at the kitche
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from devstack.client import Client
-from gateway.admin import create_account
-from tests.conftest import configured_as, eventually
+from tests.conftest import eventually
 from tests.e2e.browser import Visit, sign_in
-from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.town import carried, two_communities
 
 A = {"id": "yuhe", "name": "雨荷社区", "center": {"lng": 121.3512, "lat": 30.8521}, "committee_phone": "021-5777 0001",
      "buildings": [{"name": "3", "entrance": {"lng": 121.3515, "lat": 30.8523}},
@@ -24,33 +25,19 @@ B = {"id": "yubei", "name": "雨北社区", "center": {"lng": 121.3712, "lat": 3
      "buildings": [{"name": "1", "entrance": {"lng": 121.3713, "lat": 30.8622}}]}
 KITCHEN = {"lng": 121.3530, "lat": 30.8530}
 NOT_FOUND = "没有找到，可能已被删除。"
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
+def this_month_in_shanghai() -> str:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
 @pytest.fixture(scope="module")
 def town(stack, staff):
-    admin, _ = staff
-    for community in (A, B):
-        admin.request("POST", "/api/v1/catalog/communities", json=community, expect=(201, 409))
-    with configured_as(stack.env):
-        create_account("coord_yh", PASSWORD, "余主任", "coordinator", ("yuhe",))
-        create_account("coord_yb", PASSWORD, "白主任", "coordinator", ("yubei",))
-    api = Client(stack.url())
-    coordinator = api.login("coord_yh", PASSWORD)
-    canteen = verified_canteen(api, coordinator, "yh_canteen", "雨荷小灶", KITCHEN, "yuhe")
-    lunch = canteen.post("/api/v1/catalog/listings", {
-        "title": "雨荷午餐", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1200, "unit": "份",
-        "community_ids": ["yuhe"], "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 20}]},
-        expect=201)
-    volunteers = []
-    for username, name, phone in (("yh_zhou", "小周", "138 0000 0081"), ("yh_wu", "小吴", "138 0000 0082")):
-        volunteer = api.register(username, PASSWORD, name, "volunteer")
-        profile = volunteer.post("/api/v1/delivery/volunteers", {
-            "name": name, "phone": phone, "community_ids": ["yuhe"], "vehicle": "bike"}, expect=201)
-        coordinator.post(f"/api/v1/delivery/volunteers/{profile['id']}/verify", expect=200)
-        volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": KITCHEN})
-        volunteers.append(volunteer)
-    town = {"api": api, "coordinator": coordinator, "other": api.login("coord_yb", PASSWORD), "canteen": canteen,
-            "lunch": lunch, "volunteers": volunteers}
+    town = two_communities(stack, staff, home=A, other=B, coordinators=(("coord_yh", "余主任"), ("coord_yb", "白主任")),
+                           canteen=("yh_canteen", "雨荷小灶", KITCHEN), lunch={"title": "雨荷午餐", "price_fen": 1200},
+                           volunteers=(("yh_zhou", "小周", "138 0000 0081"), ("yh_wu", "小吴", "138 0000 0082")))
     town["welfare"] = _carried(stack, town, "201")
     town["welfare"]["holder"].post(f"/api/v1/delivery/tasks/{town['welfare']['task']}/fail", {
         "reason": "nobody_answers", "note": "敲了三次门"}, expect=200)
@@ -64,30 +51,8 @@ def town(stack, staff):
 
 def _carried(stack, town, room: str) -> dict:
     """A resident's lunch in community A, paid, cooked, and picked up by whichever volunteer took the offer."""
-    api, canteen = town["api"], town["canteen"]
-    resident = api.register(f"yh_res_{room}", PASSWORD, "周奶奶", "resident")
-    order = resident.post("/api/v1/orders", {
-        "listing_id": town["lunch"]["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
-        "address": {"community_id": "yuhe", "building": "6", "room": room, "contact_name": "周奶奶",
-                    "phone": "139 2222 5566", "location": A["buildings"][1]["entrance"]}}, expect=201)
-    mine = lambda: resident.get(f"/api/v1/orders/{order['id']}")  # noqa: E731
-    eventually(lambda: mine()["status"] == "awaiting_payment" or None, what="the portion to be held")
-    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
-    eventually(lambda: mine()["status"] == "paid" or None, what="the payment")
-    pickup = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)["pickup_code"]
-    canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)
-
-    def offered():
-        for volunteer in town["volunteers"]:
-            for offer in volunteer.get("/api/v1/delivery/offers")["items"]:
-                if offer["order_id"] == order["id"]:
-                    return volunteer, offer
-        return None
-    holder, offer = eventually(offered, timeout=30, what="the offer")
-    task = holder.post(f"/api/v1/delivery/offers/{offer['id']}/accept", expect=200)
-    holder.post(f"/api/v1/delivery/tasks/{task['id']}/pickup", {"code": pickup}, expect=200)
-    eventually(lambda: mine()["status"] == "delivering" or None, what="orders to see the pickup")
-    return {"order": order["id"], "task": task["id"], "holder": holder, "code": mine()["handover_code"]}
+    return carried(stack, town, f"yh_res_{room}", "周奶奶", {"community_id": "yuhe", "building": "6", "room": room,
+                                                           "location": A["buildings"][1]["entrance"]})
 
 
 def _post_as_page(visit: Visit, path: str, form: dict) -> str:
@@ -184,7 +149,12 @@ def test_the_board_closes_a_welfare_check_unlocks_codes_and_corrects_hours(stack
     # the hours: the welfare check's volunteer's minutes corrected, with a reason; a wrong number changes nothing
     page.get_by_role("link", name="查看并修改本月服务时长").click()
     expect(page.get_by_role("heading", name="志愿者服务时长")).to_be_visible()
-    month = page.locator("#month").input_value()
+    # the month as our own lists in the page's language (not the browser's "December 2026"): this month in the
+    # community's zone
+    month = this_month_in_shanghai()
+    expect(page.locator("#year option:checked")).to_have_text(f"{month[:4]}年")
+    expect(page.locator("#month option:checked")).to_have_text(f"{int(month[5:])}月")
+    assert page.locator("input[type=month]").count() == 0
     entries = coordinator.get(f"/api/v1/delivery/hours?month={month}")["entries"]
     entry = next(e for e in entries if e["task_id"] == welfare["task"])
     box = page.locator(f'[id="entry-{entry["id"]}"]')
@@ -205,6 +175,25 @@ def test_the_board_closes_a_welfare_check_unlocks_codes_and_corrects_hours(stack
                  if e["id"] == entry["id"])
     assert after["minutes"] == 45 and [c["to"] for c in after["corrections"]] == [45]
 
+    # another month chosen from the lists; the older ?month=YYYY-MM still opens; what is no month is a sentence
+    before = f"{int(month[:4]) - 1}-{month[5:]}"
+    page.locator("#year").select_option(before[:4])
+    page.get_by_role("button", name="查看").click()
+    expect(page).to_have_url(re.compile(rf"/c/hours\?year={before[:4]}&month={before[5:]}$"))
+    expect(page.locator("#year option:checked")).to_have_text(f"{before[:4]}年")
+    expect(page.locator(f'[id="entry-{entry["id"]}"]')).to_have_count(0)
+    page.goto(f"/c/hours?month={month}")
+    expect(page.locator(f'[id="entry-{entry["id"]}"]')).to_be_visible()
+    expect(page.locator("#month option:checked")).to_have_text(f"{int(month[5:])}月")
+    for bad in ("/c/hours?month=2026-13", "/c/hours?year=abc&month=12", "/c/hours?year=2026&month=13",
+                "/c/hours?year=1899&month=1"):
+        answer = page.goto(bad)
+        assert answer.status == 400, bad
+        expect(page.get_by_role("alert")).to_have_text("没能读懂所选的月份，现在显示的是本月。请从列表中选择年份和月份。")
+        expect(page.locator("#year option:checked")).to_have_text(f"{month[:4]}年")
+    yu.problems.clear()  # the refusals answer 400 on purpose
+    yu.check("c-hours-bad-month")
+
 
 def test_the_other_community_neither_sees_nor_corrects_the_hours_of_the_first(stack, town, browser):
     coordinator = town["coordinator"]
@@ -216,7 +205,7 @@ def test_the_other_community_neither_sees_nor_corrects_the_hours_of_the_first(st
     expect(page.locator("main")).not_to_contain_text("小周")
     expect(page.locator("main")).not_to_contain_text("小吴")
     bai.check("c-hours-b")
-    month = page.locator("#month").input_value()
+    month = this_month_in_shanghai()
     entries = coordinator.get(f"/api/v1/delivery/hours?month={month}")["entries"]
     assert entries, "A's welfare check and delivery were credited this month (the test before)"
     for entry in entries:
@@ -238,3 +227,8 @@ def test_the_board_in_english_speaks_of_the_resident_and_names_the_committee(sta
     expect(page.locator("main")).not_to_contain_text("your home")
     expect(page.locator("figcaption")).to_contain_text("Map tiles: 127.0.0.1:")
     yu.check("c-board-en")
+    page.get_by_role("link", name="See and correct this month’s hours").click()
+    month = this_month_in_shanghai()
+    expect(page.locator("#year option:checked")).to_have_text(month[:4])
+    expect(page.locator("#month option:checked")).to_have_text(MONTHS_EN[int(month[5:]) - 1])
+    yu.check("c-hours-en")

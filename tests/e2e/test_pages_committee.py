@@ -12,11 +12,10 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from devstack.client import Client
-from gateway.admin import create_account
-from tests.conftest import configured_as, eventually
+from tests.conftest import eventually
 from tests.e2e.browser import Visit, sign_in
-from tests.e2e.conftest import PASSWORD, pay_at_cashier, tomorrow_in_shanghai, verified_canteen
+from tests.e2e.conftest import PASSWORD, tomorrow_in_shanghai
+from tests.e2e.town import carried, two_communities
 
 # two communities of their own, far from the other tests' volunteers and kitchens
 HOME = {"id": "hetang", "name": "荷塘社区", "center": {"lng": 121.4512, "lat": 30.9521},
@@ -30,33 +29,18 @@ KITCHEN = {"lng": 121.4530, "lat": 30.9530}
 
 @pytest.fixture(scope="module")
 def town(stack, staff):
-    admin, _ = staff
-    for community in (HOME, OTHER):
-        admin.request("POST", "/api/v1/catalog/communities", json=community, expect=(201, 409))
-    with configured_as(stack.env):
-        create_account("coord_ht", PASSWORD, "何主任", "coordinator", ("hetang",))
-        create_account("coord_hx", PASSWORD, "许主任", "coordinator", ("hexi",))
-    api = Client(stack.url())
-    coordinator = api.login("coord_ht", PASSWORD)
-    canteen = verified_canteen(api, coordinator, "ht_canteen", "荷塘医院食堂", KITCHEN, "hetang")
-    lunch = canteen.post("/api/v1/catalog/listings", {
-        "title": "荷塘爱心午餐", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1500, "unit": "份",
-        "community_ids": ["hetang"], "tiers": [{"tag": "elder70", "resident_pays_fen": 300,
-                                                "shares": [{"funder": "镇政府", "amount_fen": 1200}]}],
-        "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 20}]}, expect=201)
-    coordinator.post(f"/api/v1/catalog/listings/{lunch['id']}/pricing/approve", {"version": lunch["version"]},
-                     expect=200)
-    volunteer = api.register("ht_chen", PASSWORD, "小陈", "volunteer")
-    profile = volunteer.post("/api/v1/delivery/volunteers", {
-        "name": "小陈", "phone": "138 0000 0071", "community_ids": ["hetang"], "vehicle": "bike"}, expect=201)
-    coordinator.post(f"/api/v1/delivery/volunteers/{profile['id']}/verify", expect=200)
-    volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": KITCHEN})
+    town = two_communities(stack, staff, home=HOME, other=OTHER,
+                           coordinators=(("coord_ht", "何主任"), ("coord_hx", "许主任")),
+                           canteen=("ht_canteen", "荷塘医院食堂", KITCHEN), lunch={"title": "荷塘爱心午餐", "price_fen": 1500},
+                           tiers=[{"tag": "elder70", "resident_pays_fen": 300,
+                                   "shares": [{"funder": "镇政府", "amount_fen": 1200}]}],
+                           volunteers=(("ht_chen", "小陈", "138 0000 0071"),))
+    town["volunteer"] = town["volunteers"][0]
     # one waiting for the committee's verification, whom it turns down
-    waiting = api.register("ht_luo", PASSWORD, "小罗", "volunteer")
-    waiting.post("/api/v1/delivery/volunteers", {
+    town["waiting"] = town["api"].register("ht_luo", PASSWORD, "小罗", "volunteer")
+    town["waiting"].post("/api/v1/delivery/volunteers", {
         "name": "小罗", "phone": "138 0000 0072", "community_ids": ["hetang"], "vehicle": "foot"}, expect=201)
-    return {"api": api, "admin": admin, "coordinator": coordinator, "canteen": canteen, "lunch": lunch,
-            "volunteer": volunteer, "waiting": waiting}
+    return town
 
 
 def _until_shown(page, locator: str, text: str, seconds: float = 30) -> None:
@@ -125,32 +109,30 @@ def test_a_coordinator_enrols_an_elder_without_a_smartphone_and_orders_lunch_for
 
 def _failed_delivery(stack, town, room: str = "301") -> str:
     """A resident's lunch, paid, cooked, picked up, and failed at the door (wrong address): through the API."""
-    api, canteen, volunteer = town["api"], town["canteen"], town["volunteer"]
-    resident = api.register(f"ht_res_{room}", PASSWORD, "孙奶奶", "resident")
-    order = resident.post("/api/v1/orders", {
-        "listing_id": town["lunch"]["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
-        "address": {"community_id": "hetang", "building": "8", "room": room, "contact_name": "孙奶奶",
-                    "phone": "139 2222 3344", "location": HOME["buildings"][1]["entrance"]}}, expect=201)
-    mine = lambda: resident.get(f"/api/v1/orders/{order['id']}")
-    eventually(lambda: mine()["status"] == "awaiting_payment" or None, what="the portion to be held")
-    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
-    eventually(lambda: mine()["status"] == "paid" or None, what="the payment")
-    pickup = canteen.post(f"/api/v1/orders/{order['id']}/accept", expect=200)["pickup_code"]
-    canteen.post(f"/api/v1/orders/{order['id']}/ready", expect=200)
-    offer = eventually(lambda: next((o for o in volunteer.get("/api/v1/delivery/offers")["items"]
-                                     if o["order_id"] == order["id"]), None), timeout=30, what="the offer")
-    task = volunteer.post(f"/api/v1/delivery/offers/{offer['id']}/accept", expect=200)
-    volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/pickup", {"code": pickup}, expect=200)
-    eventually(lambda: mine()["status"] == "delivering" or None, what="orders to see the pickup")
-    volunteer.post(f"/api/v1/delivery/tasks/{task['id']}/fail", {"reason": "wrong_address", "note": "301 is empty"},
-                   expect=200)
-    eventually(lambda: mine().get("delivery_problem") or None, what="orders to hear of the failure")
-    return order["id"]
+    trip = carried(stack, town, f"ht_res_{room}", "孙奶奶", {"community_id": "hetang", "building": "8", "room": room,
+                                                          "location": HOME["buildings"][1]["entrance"]})
+    trip["holder"].post(f"/api/v1/delivery/tasks/{trip['task']}/fail", {"reason": "wrong_address",
+                                                                       "note": "301 is empty"}, expect=200)
+    eventually(lambda: trip["resident"].get(f"/api/v1/orders/{trip['order']}").get("delivery_problem") or None,
+               what="orders to hear of the failure")
+    return trip["order"]
 
 
 def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_community_does_not_see_it(
         stack, town, browser):
     order_id = _failed_delivery(stack, town)
+
+    # the resident reads that the meal did not come and what happens next, never "on its way to your home"
+    sun = Visit.open(browser, stack.url())
+    sign_in(sun, "ht_res_301", PASSWORD)
+    sun.page.goto(f"/r/orders/{order_id}")
+    expect(sun.page.locator("#live p.status")).to_have_text("这次没送成，居委会会给您打电话，重新送或者退款")
+    expect(sun.page.locator("ol.timeline li").last).to_contain_text("这次没送成")
+    expect(sun.page.locator("ol.timeline li").last).not_to_contain_text("正在送往您家")
+    sun.check("r-order-delivery-failed")
+    sun.page.goto("/r/orders")
+    expect(sun.page.locator("main")).to_contain_text("这次没送成")
+    expect(sun.page.locator("main")).not_to_contain_text("正在送往您家")
 
     # the other community's coordinator: not on its board, and the order itself is refused in words
     xu = Visit.open(browser, stack.url())
@@ -172,9 +154,20 @@ def test_a_failed_delivery_is_sent_out_again_from_the_board_and_the_other_commun
     card = page.locator(f"#order-{order_id}")
     expect(card).to_contain_text("送餐失败：地址不对")
     expect(card).to_contain_text("8 号楼 301 室")
+    # its state says what happened and that it waits for the committee, not "on the way to the resident"
+    expect(card.locator("p.status").last).to_have_text("送餐失败，等您处理")
+    expect(card).not_to_contain_text("正在送往居民家")
     expect(page.locator("svg.map")).to_be_visible()
     expect(page.locator("ol.legend")).to_contain_text("值班志愿者：小陈")
     he.check("c-board")
+    card.get_by_role("link", name="孙奶奶 · 荷塘爱心午餐").click()
+    expect(page.locator("#status")).to_have_text("送餐失败，等您处理")
+    # the moment it failed reads as the failure, not as "on the way" once more
+    expect(page.locator("ol.timeline li").last).to_contain_text("配送失败")
+    expect(page.locator("ol.timeline li").last).not_to_contain_text("正在送往居民家")
+    he.check("c-order-failed")
+    page.go_back()
+    card = page.locator(f"#order-{order_id}")
     card.get_by_label("房号（写错了才填）").fill("302")
     card.get_by_role("button", name="重新配送").click()
     expect(page.get_by_role("status")).to_contain_text("已重新配送")

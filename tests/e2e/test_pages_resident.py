@@ -11,11 +11,10 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from devstack.client import Client
-from gateway.admin import create_account
-from tests.conftest import configured_as, eventually
+from tests.conftest import eventually
 from tests.e2e.browser import Visit
-from tests.e2e.conftest import PASSWORD, verified_canteen
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.town import two_communities, verified_volunteer
 
 # a community of its own, far from the other tests' (their volunteers and radius listings never reach it)
 HOME = {"id": "qiaotou", "name": "桥头社区", "center": {"lng": 121.3012, "lat": 31.0521},
@@ -28,31 +27,15 @@ ELSEWHERE = {"id": "qiaowei", "name": "桥尾社区", "center": {"lng": 121.3212
 
 @pytest.fixture(scope="module")
 def town(stack, staff):
-    admin, _ = staff
-    for community in (HOME, ELSEWHERE):
-        admin.request("POST", "/api/v1/catalog/communities", json=community, expect=(201, 409))
-    with configured_as(stack.env):
-        create_account("coord_qt", PASSWORD, "周主任", "coordinator", ("qiaotou",))
-        create_account("coord_qw", PASSWORD, "吴主任", "coordinator", ("qiaowei",))
-    api = Client(stack.url())
-    coordinator = api.login("coord_qt", PASSWORD)
-    canteen = verified_canteen(api, coordinator, "qt_canteen", "桥头医院食堂", {"lng": 121.3030, "lat": 31.0530},
-                               "qiaotou")
-    lunch = canteen.post("/api/v1/catalog/listings", {
-        "title": "爱心午餐", "category": "charity_meals", "fulfilment": "delivered", "price_fen": 1500, "unit": "份",
-        "community_ids": ["qiaotou"], "tiers": [{"tag": "elder70", "resident_pays_fen": 300,
-                                                 "shares": [{"funder": "镇政府", "amount_fen": 1200}]}],
-        "slots": [{"name": "lunch", "start": "11:00", "end": "12:30", "capacity": 20}]}, expect=201)
-    # the town's share is the committee's deal: it applies once the coordinator approves it
-    coordinator.post(f"/api/v1/catalog/listings/{lunch['id']}/pricing/approve", {"version": lunch["version"]},
-                     expect=200)
-    volunteer = api.register("qt_zhang", PASSWORD, "小张", "volunteer")
-    profile = volunteer.post("/api/v1/delivery/volunteers", {
-        "name": "小张", "phone": "138 0000 0091", "community_ids": ["qiaotou"], "vehicle": "bike"}, expect=201)
-    coordinator.post(f"/api/v1/delivery/volunteers/{profile['id']}/verify", expect=200)
-    volunteer.put("/api/v1/delivery/volunteers/me/duty", {"on_duty": True, "location": {"lng": 121.3020, "lat": 31.0525}})
-    return {"api": api, "coordinator": coordinator, "other_coordinator": api.login("coord_qw", PASSWORD),
-            "canteen": canteen, "lunch": lunch, "volunteer": volunteer}
+    town = two_communities(stack, staff, home=HOME, other=ELSEWHERE,
+                           coordinators=(("coord_qt", "周主任"), ("coord_qw", "吴主任")),
+                           canteen=("qt_canteen", "桥头医院食堂", {"lng": 121.3030, "lat": 31.0530}),
+                           lunch={"title": "爱心午餐", "price_fen": 1500},
+                           tiers=[{"tag": "elder70", "resident_pays_fen": 300,
+                                   "shares": [{"funder": "镇政府", "amount_fen": 1200}]}], volunteers=())
+    town["volunteer"] = verified_volunteer(town["api"], town["coordinator"], "qt_zhang", "小张", "138 0000 0091",
+                                           "qiaotou", {"lng": 121.3020, "lat": 31.0525})
+    return town
 
 
 def test_auntie_wang_in_elder_mode_orders_tomorrows_lunch_pays_follows_it_and_reviews(stack, town, browser):

@@ -2,10 +2,15 @@
 community and saved address, elder mode, and the committee's phone number."""
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import g
+from flask import g, request
+from flask_babel import gettext as _
 
+from .. import i18n
 from ..sessions import gateway, person
 
 CITY_HOTLINE = "12345"  # when a community has no committee number yet: the city's service hotline
@@ -91,3 +96,29 @@ def local_path(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not target.startswith("//") and not parts.scheme and not parts.netloc
+
+
+MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+FIRST_YEAR = 2000
+
+
+def this_month(zone: str | None) -> str:
+    """This month in the community's time zone, as YYYY-MM."""
+    return datetime.now(ZoneInfo(zone or i18n.FALLBACK_ZONE)).strftime("%Y-%m")
+
+
+def asked_month(zone: str | None) -> tuple[str, str | None]:
+    """The month a page is asked for, as YYYY-MM: the year and month lists (`?year=2026&month=12`), or the older
+    `?month=2026-12` (links and bookmarks), else this month in the community's zone. What is no month gives this
+    month and a sentence saying so (the page answers 400 with it, never a 5xx)."""
+    now = this_month(zone)
+    year, month = request.args.get("year", "").strip(), request.args.get("month", "").strip()
+    if not year and not month:
+        return now, None
+    if year:
+        month = f"{year}-{month.zfill(2)}" if month.isascii() and month.isdigit() and len(month) <= 2 else "?"
+    found = MONTH.fullmatch(month)
+    if found and FIRST_YEAR <= int(found[1]) <= int(now[:4]) + 1:
+        return month, None
+    return now, _("The month could not be read, so this month is shown. Please choose a year and a month from the "
+                  "lists.")

@@ -5,7 +5,6 @@ figures. Thin: the API decides who may see and do what (a coordinator only withi
 refusals are shown as translated sentences."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,6 @@ bp = Blueprint("coordinator", __name__, url_prefix="/c")
 STAFF = ("coordinator", "admin")
 OPEN_TASKS = ("waiting", "ready", "offered", "escalated")
 TROUBLE = ("escalated", "welfare_check")  # a failed delivery shows as its order, with what can be done
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 FAILURES = {"wrong_address": _l("the address was wrong"), "refused": _l("the resident refused the meal"),
             "unsafe": _l("the volunteer did not feel safe"), "nobody_answers": _l("nobody answered the door"),
@@ -169,15 +167,13 @@ def unlock(task_id):
 @bp.get("/hours")
 def hours():
     """The month's served minutes in this person's communities, each entry with a form to correct it."""
-    month = request.args.get("month", "").strip()
-    if not MONTH.match(month):
-        month = datetime.now(ZoneInfo(_zone())).strftime("%Y-%m")
+    month, error = common.asked_month(_zone())  # the year and month lists, or the older ?month=YYYY-MM
     served = person().get("/api/v1/delivery/hours", month=month)
     names = {t["volunteer_id"]: t.get("name") or "?" for t in served.get("totals", [])}
     return render_template("c/hours.html", month=month, totals=served.get("totals", []),
                            entries=sorted(served.get("entries", []), key=lambda e: (names.get(e["volunteer_id"], ""),
                                                                                     e.get("date", ""))),
-                           names=names)
+                           names=names, month_error=error), 400 if error else 200
 
 
 @bp.post("/hours/<entry_id>/correct")
@@ -433,8 +429,7 @@ def order_for(account_id):
 
 @bp.get("/downloads")
 def downloads():
-    this_month = datetime.now(ZoneInfo(_zone())).strftime("%Y-%m")
-    return render_template("c/downloads.html", month=this_month)
+    return render_template("c/downloads.html", month=common.this_month(_zone()))
 
 
 def _file(path: str, **params) -> Response:
@@ -445,18 +440,24 @@ def _file(path: str, **params) -> Response:
 
 @bp.get("/downloads/statement")
 def statement_file():
-    month, party = request.args.get("month", "").strip(), request.args.get("party", "").strip() or "resident"
-    if not MONTH.match(month):
-        return render_template("c/downloads.html", month=month, error=_("Please choose a month.")), 400
+    month, party = _download_month(), request.args.get("party", "").strip() or "resident"
+    if month is None:
+        return render_template("c/downloads.html", month=common.this_month(_zone()), error=_("Please choose a month.")), 400
     return _file("/api/v1/payments/statements", party=party, month=month, format="csv")
 
 
 @bp.get("/downloads/hours")
 def hours_file():
-    month = request.args.get("month", "").strip()
-    if not MONTH.match(month):
-        return render_template("c/downloads.html", month=month, error=_("Please choose a month.")), 400
+    month = _download_month()
+    if month is None:
+        return render_template("c/downloads.html", month=common.this_month(_zone()), error=_("Please choose a month.")), 400
     return _file("/api/v1/delivery/hours/export", month=month)
+
+
+def _download_month() -> str | None:
+    """The month a download asks for (the lists, or ?month=YYYY-MM); None when none or no month was given."""
+    month, error = common.asked_month(_zone())
+    return None if error or not request.args.get("month", "").strip() else month
 
 
 def _at(value: str | None) -> datetime | None:

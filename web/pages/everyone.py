@@ -183,5 +183,6 @@ def attention():
     problems = [o for o in items if o.get("delivery_problem")]
     to_confirm = [o for o in items if o["status"] == "service_done"]
     to_review = [o for o in items if o["status"] == "completed"][:5]
+    staff = g.account["role"] in ("coordinator", "admin")  # staff read the states about the resident
     return render_template("attention.html", to_pay=to_pay, problems=problems, to_confirm=to_confirm,
-                           to_review=to_review, zone=common.zone())
+                           to_review=to_review, zone=common.zone(), STATUS=i18n.STAFF_STATUS if staff else i18n.STATUS)

@@ -265,11 +265,9 @@ def listing_form(listing_id=None):
 
 # -- the monthly statement ---------------------------------------------------------------------------
 
-def _month(me: dict) -> str:
-    month = request.args.get("month", "")
-    if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
-        return month
-    return datetime.now(ZoneInfo(_zone(me))).strftime("%Y-%m")
+def _month(me: dict) -> tuple[str, str | None]:
+    """The year and month lists, or the older ?month=YYYY-MM; else this month in the provider's zone."""
+    return common.asked_month(_zone(me))
 
 
 @bp.get("/statement")
@@ -277,9 +275,9 @@ def statement():
     me = _provider()
     if not me:
         return redirect(url_for("provider.profile"))
-    month = _month(me)
+    month, error = _month(me)
     return render_template("p/statement.html", p=me, month=month, body=person().statement(month), zone=_zone(me),
-                           parties={"resident": _("Residents")})
+                           parties={"resident": _("Residents")}, month_error=error), 400 if error else 200
 
 
 @bp.get("/statement.csv")
@@ -287,7 +285,9 @@ def statement_csv():
     me = _provider()
     if not me:
         return redirect(url_for("provider.profile"))
-    month = _month(me)
+    month, error = _month(me)
+    if error:
+        return statement()
     return Response(person().statement_csv(month), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="linli-statement-{month}.csv"'})
 

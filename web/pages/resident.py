@@ -18,6 +18,7 @@ from . import common
 
 bp = Blueprint("resident", __name__)
 DAYS_AHEAD = 7
+TAKEN_ON = ("accepted", "ready", "delivering", "service_done")  # a resident may cancel only before the kitchen accepts
 ROLE_HOMES = {"volunteer": "volunteer.home", "provider": "provider.home",  # each role's own main page
               "coordinator": "coordinator.board", "admin": "admin.home"}
 
@@ -221,7 +222,7 @@ def _zone_of(order: dict) -> str | None:
 @bp.get("/r/orders/<order_id>")
 def order(order_id):
     _signed_in()
-    item = person().order(order_id)
+    item = i18n.as_shown(person().order(order_id))  # a failed delivery says so, not "on its way to you"
     return render_template("r/order.html", order=item, zone=_zone_of(item))
 
 
@@ -229,7 +230,7 @@ def order(order_id):
 def order_live(order_id):
     """The part of the order page that changes (htmx polls it while the order moves)."""
     _signed_in()
-    item = person().order(order_id)
+    item = i18n.as_shown(person().order(order_id))
     return render_template("r/_order_live.html", order=item, zone=_zone_of(item))
 
 
@@ -248,7 +249,9 @@ def cancel(order_id):
         person().cancel(order_id, "cancelled by the resident")
         flash(_("Your order is cancelled. Anything you paid is refunded."))
     except ApiProblem as problem:
-        flash(i18n.problem_text(problem))
+        too_late = problem.status in (403, 409) and person().order(order_id).get("status") in TAKEN_ON
+        flash(_("The kitchen has already started on it, so it can no longer be cancelled here. If you need to, "
+                "please call the committee.") if too_late else i18n.problem_text(problem))
     return redirect(url_for("resident.order", order_id=order_id), code=303)
 
 
@@ -274,7 +277,7 @@ def track(order_id):
     view = person().track(order_id)
     if not view.get("order"):
         abort(404)
-    return render_template("r/track.html", view=view, order=view["order"], zone=_zone_of(view["order"]))
+    return render_template("r/track.html", view=view, order=i18n.as_shown(view["order"]), zone=_zone_of(view["order"]))
 
 
 @bp.get("/r/orders/<order_id>/track/live")
@@ -283,4 +286,5 @@ def track_live(order_id):
     view = person().track(order_id)
     if not view.get("order"):
         abort(404)
-    return render_template("r/_track_live.html", view=view, order=view["order"], zone=_zone_of(view["order"]))
+    return render_template("r/_track_live.html", view=view, order=i18n.as_shown(view["order"]),
+                           zone=_zone_of(view["order"]))

@@ -256,10 +256,8 @@ def hours():
     me = _volunteer()
     if not me:
         return redirect(url_for("volunteer.register"))
-    month = request.args.get("month", "")
-    this_month = datetime.now(ZoneInfo(_zone() or i18n.FALLBACK_ZONE)).strftime("%Y-%m")
-    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
-        month = this_month
+    month, error = common.asked_month(_zone())  # the year and month lists, or the older ?month=YYYY-MM
     served = person().hours(month)
     mine = next((t for t in served.get("totals", []) if t["volunteer_id"] == me["id"]), {"minutes": 0, "tasks": 0})
-    return render_template("v/hours.html", v=me, month=month, total=mine, entries=served.get("entries", []))
+    return render_template("v/hours.html", v=me, month=month, total=mine, entries=served.get("entries", []),
+                           month_error=error), 400 if error else 200
