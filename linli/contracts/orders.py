@@ -147,6 +147,7 @@ delivery_requested = Builder("orders.delivery.requested", DeliveryRequested)
 order_accepted = Builder("orders.order.accepted", OrderAccepted)
 order_declined = Builder("orders.order.declined", OrderDeclined)
 order_ready = Builder("orders.order.ready", OrderReady)
+order_service_done = Builder("orders.order.service_done", OrderReady)  # a job at home: the resident confirms it
 order_completed = Builder("orders.order.completed", OrderCompleted)
 order_cancelled = Builder("orders.order.cancelled", OrderCancelled)
 order_refunded = Builder("orders.order.refunded", OrderRefunded)
@@ -155,4 +156,4 @@ order_redelivery_requested = Builder("orders.order.redelivery_requested", Redeli
 
 EVENTS = registry(
     order_placed, order_awaiting_payment, order_paid, delivery_requested, order_accepted, order_declined, order_ready,
-    order_completed, order_cancelled, order_refunded, order_deadline_missed, order_redelivery_requested)
+    order_service_done, order_completed, order_cancelled, order_refunded, order_deadline_missed, order_redelivery_requested)

@@ -227,7 +227,7 @@ HANDLERS = {
     "delivery.task.offered": on_task_offered,
     "delivery.offer.withdrawn": on_offer_withdrawn,
     **{t: tell for t in ("orders.order.awaiting_payment", "orders.order.accepted", "orders.order.declined",
-                         "orders.order.ready", "orders.order.completed", "orders.order.cancelled",
+                         "orders.order.ready", "orders.order.service_done", "orders.order.completed", "orders.order.cancelled",
                          "orders.order.refunded", "orders.order.deadline_missed",
                          "delivery.task.assigned", "delivery.task.picked_up", "delivery.task.delivered",
                          "delivery.task.failed",

@@ -102,7 +102,7 @@ def ready(u: Unit, who: Principal, order_id: str) -> dict:
 
 
 def done(u: Unit, who: Principal, order_id: str) -> dict:
-    return _provider_move(u, who, order_id, "done", None, "the provider says the job is done")
+    return _provider_move(u, who, order_id, "done", contract.order_service_done, "the provider says the job is done")
 
 
 def decline(u: Unit, who: Principal, order_id: str, reason: str) -> dict:

@@ -164,3 +164,54 @@ def test_a_page_whose_session_ended_goes_to_sign_in_and_back_rather_than_drawing
     page.get_by_role("button", name="登录", exact=True).click()
     expect(page).to_have_url(re.compile(f"/r/orders/{order['id']}$"))
     expect(page.locator("#live .status")).to_have_text("厨房已接单，正在制作")
+
+
+def test_a_job_at_home_is_marked_done_by_the_craftsman_and_confirmed_by_the_resident_on_her_page(
+        stack, town, browser):
+    """An on-site job: the craftsman's board has "done" instead of "ready"; the resident's page, open meanwhile,
+    asks her to confirm by itself, and her confirmation completes it (then she may review)."""
+    from tests.e2e.conftest import verified_profile
+
+    api = town["api"]
+    fixer = f"live_fix{uuid.uuid4().hex[:4]}"
+    craftsman = api.register(fixer, PASSWORD, "活水家电维修", "provider")
+    verified_profile(craftsman, api.login("coord_live", PASSWORD), "活水家电维修", {"lng": 121.4020, "lat": 31.1525},
+                     "liveshe", kind="craftsman")
+    visit = craftsman.post("/api/v1/catalog/listings", {
+        "title": "上门修电饭煲", "category": "appliance_repair", "fulfilment": "on_site", "price_fen": 3000,
+        "unit": "次", "community_ids": ["liveshe"], "max_quantity": 1,
+        "slots": [{"name": "morning", "start": "09:00", "end": "12:00", "capacity": 4}]}, expect=201)
+    username = f"zheng{uuid.uuid4().hex[:6]}"
+    resident = api.register(username, PASSWORD, "郑阿姨", "resident")
+    order = resident.post("/api/v1/orders", {
+        "listing_id": visit["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "morning",
+        "address": {"community_id": "liveshe", "building": "2", "room": "502", "contact_name": "郑阿姨",
+                    "phone": "139 1234 5602", "location": HOME["buildings"][0]["entrance"]}}, expect=201)
+    status = lambda: resident.get(f"/api/v1/orders/{order['id']}")["status"]  # noqa: E731
+    eventually(lambda: status() == "awaiting_payment", timeout=30, what="the slot to be held")
+    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
+    eventually(lambda: status() == "paid", timeout=30, what="the payment")
+    craftsman.post(f"/api/v1/orders/{order['id']}/accept", expect=200)
+
+    zheng = Visit.open(browser, stack.url())
+    sign_in(zheng, username, PASSWORD)
+    page = zheng.page
+    page.goto(f"/r/orders/{order['id']}")
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
+    expect(page.locator("#confirm-done")).to_have_count(0)
+
+    # the craftsman marks it done on his board, where a job at home has "done" instead of "ready"
+    fix = Visit.open(browser, stack.url())
+    sign_in(fix, fixer, PASSWORD)
+    card = fix.page.locator(f"#o-{order['id']}")
+    expect(card.get_by_role("button", name="餐已做好")).to_have_count(0)
+    card.locator("form[action$='/done'] button").click()
+    fix.check("p-board-job-done", elder=False)
+
+    expect(page.locator("#live .status")).to_have_text("服务已完成：请您确认", timeout=20_000)
+    zheng.check("r-order-confirm", elder=False)
+    page.locator("#confirm-done").click()
+    expect(page.get_by_role("status").first).to_have_text("谢谢您。已确认完工，可以在下面评价。")
+    expect(page.locator("#live .status")).to_have_text("已完成")
+    expect(page.locator("#review-provider")).to_be_visible()
+    assert status() == "completed"

@@ -276,6 +276,7 @@ def test_an_on_site_job_completes_by_itself_three_days_after_the_provider_finish
     assert client.post(f"/api/v1/orders/{order['_id']}/ready", headers=provider).status_code == 409
     assert client.post(f"/api/v1/orders/{order['_id']}/done", headers=provider).get_json()["status"] == "service_done"
     db = store.database()
+    assert [e["order_id"] for e in kit.events(db, "orders.order.service_done")] == [order["_id"]]  # she is asked
     assert saga.fire_due_deadlines(kit.later(days=2)) == []
     assert saga.fire_due_deadlines(kit.later(days=3, minutes=1)) == [(order["_id"], "auto_complete")]
     assert _state(order["_id"])["status"] == "completed"
@@ -500,6 +501,11 @@ def test_every_event_orders_emits_is_produced_here_and_matches_its_contract(clie
     # nobody answers a free order in time
     free = kit.placed_and_reserved(price_fen=0)
     assert saga.fire_due_deadlines(kit.later(minutes=31)) == [(free["_id"], "provider_answer")]
+    # a job at home, done by the provider (the resident is asked to confirm)
+    job = kit.placed_and_reserved(category="appliance_repair", fulfilment="on_site")
+    _pay_and_notify(client, job)
+    for step in ("accept", "done"):
+        assert client.post(f"/api/v1/orders/{job['_id']}/{step}", headers=kit.token(kit.PROVIDER)).status_code == 200
 
     db = store.database()
     emitted = {}

@@ -230,6 +230,10 @@ class Person:
     def pay(self, order_id: str) -> dict:
         return self.call("POST", f"/api/v1/orders/{order_id}/pay")
 
+    def complete(self, order_id: str) -> dict:
+        """The resident confirms that the provider's on-site (or remote) job was done."""
+        return self.call("POST", f"/api/v1/orders/{order_id}/complete")
+
     def cancel(self, order_id: str, reason: str) -> dict:
         return self.call("POST", f"/api/v1/orders/{order_id}/cancel", json={"reason": reason})
 

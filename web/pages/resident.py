@@ -255,6 +255,19 @@ def cancel(order_id):
     return redirect(url_for("resident.order", order_id=order_id), code=303)
 
 
+@bp.post("/r/orders/<order_id>/confirm")
+def confirm(order_id):
+    """The provider says the job at home is done; the resident says so too (otherwise it completes by itself in
+    3 days, and a job not done is a call to the committee)."""
+    _signed_in()
+    try:
+        person().complete(order_id)
+        flash(_("Thank you. The job is confirmed as done; you can review it below."))
+    except ApiProblem as problem:
+        flash(i18n.problem_text(problem))
+    return redirect(url_for("resident.order", order_id=order_id), code=303)
+
+
 @bp.post("/r/orders/<order_id>/review")
 def review(order_id):
     _signed_in()

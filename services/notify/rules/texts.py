@@ -35,6 +35,11 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("餐已备好", "订单{title}已备好，正在安排志愿者送达。"),
         "en": ("Ready", "Your order {title} is ready; a volunteer is being found to bring it."),
     },
+    "confirm_job": {
+        "zh-CN": ("请确认完工", "服务方说{title}已经做完了。如果确实做完了，请在订单里确认；如果没有，请给居委会打电话。"),
+        "en": ("Please confirm the job", "The provider says {title} is done. If it is, please confirm it in your "
+                                         "order; if it is not, call the committee."),
+    },
     "volunteer_assigned": {
         "zh-CN": ("志愿者已接单", "一位志愿者接下了订单{title}，会去厨房取餐后送来。"),
         "en": ("A volunteer is coming", "A volunteer took your order {title} and will bring it from the kitchen."),

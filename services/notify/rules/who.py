@@ -50,6 +50,7 @@ TABLE: dict[str, tuple[Notice, ...]] = {
     "orders.order.accepted": (Notice("order_accepted", ("resident",), NORMAL),),
     "orders.order.declined": (Notice("order_declined", ("resident",), NORMAL),),
     "orders.order.ready": (Notice("order_ready", ("resident",), QUIET),),
+    "orders.order.service_done": (Notice("confirm_job", ("resident",), NORMAL),),
     "delivery.task.assigned": (Notice("volunteer_assigned", ("resident",), QUIET),),
     "delivery.task.picked_up": (Notice("out_for_delivery", ("resident",), NORMAL),),
     "delivery.task.delivered": (Notice("delivered", ("resident", "family"), NORMAL),),
