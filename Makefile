@@ -47,7 +47,7 @@ test: $(STAMP) broker catalogs browser
 # the README's pictures of each role's main page, copied from what the browser tests saw (run `make test` first:
 # tests/e2e/browser.py keeps a 390 px wide screenshot of every page a test checks in var/screenshots/). Not the
 # admin's: on the shared test stack its page lists every test's communities, several metres of picture.
-SHOTS := v-offer:volunteer-offer p-board-new:provider-board c-board:coordinator-board
+SHOTS := home-elder:resident-home v-offer:volunteer-offer p-board-new:provider-board c-board:coordinator-board
 screenshots:
 	@for pair in $(SHOTS); do shot=$$(ls var/screenshots/zh-CN-*-$${pair%%:*}.png | head -1); \
 		test -n "$$shot" || { echo "no screenshot $${pair%%:*}: run make test first"; exit 1; }; \
