@@ -6,7 +6,7 @@ HS256 token signed with the public key, or a token for another audience are all 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import jwt
@@ -40,6 +40,8 @@ class Principal:
     tags: tuple[str, ...] = ()
     family: tuple[Relative, ...] = ()
     communities: tuple[str, ...] = ()  # a coordinator's communities: what they watch over
+    # when the token it came from expires (seconds since the epoch): a live stream opened with it ends then
+    expires_at: float | None = field(default=None, compare=False)
 
     def relative(self, account_id: str) -> Relative | None:
         return next((r for r in self.family if r.id == account_id), None)
@@ -118,4 +120,5 @@ def verify_access_token(token: str) -> Principal:
     except (TypeError, KeyError, ValueError):
         raise InvalidToken("malformed family claim")
     return Principal(id=claims["sub"], role=role, name=claims.get("name", ""), tags=tuple(claims.get("tags", ())),
-                     family=family, communities=tuple(claims.get("communities", ())))
+                     family=family, communities=tuple(claims.get("communities", ())),
+                     expires_at=float(claims["exp"]))

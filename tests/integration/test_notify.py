@@ -262,6 +262,23 @@ def test_a_ticket_is_good_for_a_minute_and_its_stream_ends_to_be_renewed(world, 
         assert world.get(f"/stream?ticket={raw}", None).status_code in (400, 401, 422)  # 422 names the field
 
 
+def test_a_stream_opened_with_a_token_ends_when_the_token_expires(world, monkeypatch):
+    """A signed-out or disabled person's app cannot keep hearing on an old token: the stream ends with it, and a
+    client with a fresh token comes back from its last id."""
+    from datetime import timedelta
+
+    from linli import auth, ids
+
+    world.account("acc_wang", "resident", "王阿姨", community_id="lianxi")
+    almost = ids.utcnow() - timedelta(minutes=15) + timedelta(seconds=2)  # a 15-minute token with 2 s left
+    monkeypatch.setattr(auth, "utcnow", lambda: almost)
+    short = world.stream(world.token("acc_wang", "resident"))
+    monkeypatch.undo()
+    long = world.stream(world.token("acc_wang", "resident"))
+    assert short.ended.wait(8), "the stream outlived its token"
+    assert not long.ended.is_set()
+
+
 def test_an_sms_failure_is_retried_with_growing_delays_and_then_dead_lettered(world):
     world.notify.sms.outage = True
     world.account("acc_zhang", "volunteer", "小张", phone="13800000001")

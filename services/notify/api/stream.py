@@ -8,8 +8,9 @@ nothing. The web process runs gunicorn's gevent worker (deploy/Procfile), so an 
 parked greenlet and a socket, not a thread.
 
 A stream opens with the person's token (`Authorization: Bearer`), or, from the pages, whose browser holds no
-token, with a one-use ticket (`POST /stream/tickets`, then `GET /stream?ticket=...`): a ticket's stream ends
-after `commands.TICKET_STREAM_SECONDS`, and the page asks for a new one from where it stopped.
+token, with a one-use ticket (`POST /stream/tickets`, then `GET /stream?ticket=...`). A token's stream ends when
+the token expires and a ticket's after `commands.TICKET_STREAM_SECONDS`: the client comes back from its last id
+with a fresh one, so a person signed out or disabled stops hearing within an access token's lifetime.
 """
 from __future__ import annotations
 
@@ -214,6 +215,8 @@ def stream():
         if who is None:
             raise ApiError(401, "unauthenticated", "Please sign in first.")
         recipients = stream_recipients(who.id, who.role, who.communities)
+        if who.expires_at is not None:  # it ends with its token: the client comes back with a fresh one (from
+            until = time.monotonic() + max(0.0, who.expires_at - time.time())  # its last id), or not at all
     hub = _hub()
     # the hub's first read happens here, before the answer starts: a database out of reach is a 503 with
     # Retry-After (linli.web), not a stream cut off before its first line (the bench under load saw both)
