@@ -136,8 +136,11 @@ def test_the_canteen_and_xiao_zhang_carry_a_lunch_through_their_pages(stack, tow
     expect(page.locator("#new-order-alert")).to_have_text(re.compile("有新订单"))
     expect(page.locator("body")).to_have_attribute("data-chimes", re.compile(r"^[1-9]"), timeout=5_000)
     assert page.url == url_before  # never reloaded
-    # it came because the stream said so, and the board was not read on a timer meanwhile (it was every 3 s)
+    # it came because the stream said so, and the board was not read on a timer meanwhile (it was every 3 s);
+    # a screen reader reads out what came (a polite live region)
     assert int(page.locator("body").get_attribute("data-live-messages") or 0) >= 1
+    expect(page.locator("#live-news")).to_contain_text("新订单：您有一份新订单：河心爱心午餐")
+    assert page.locator("#live-news").get_attribute("aria-live") == "polite"
     assert len(board_reads) <= int(page.locator("body").get_attribute("data-live-refreshes")) <= 3, board_reads
     expect(card).to_contain_text("河心社区 5 号楼")
     expect(card).not_to_contain_text("301")  # the room shows once the order is accepted, not before

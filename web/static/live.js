@@ -5,11 +5,13 @@
    message it saw, so nothing is missed; the parts are refreshed once each time the stream opens. While there is
    no stream (no EventSource, the ticket refused, the network gone) the parts refresh every 4 s, as before; and
    once a minute in any case, for what changes without a message to this person. A part is not refreshed while
-   the person is typing in it (a decline reason, a corrected room): it is refreshed when they leave it. */
+   the person is typing in it (a decline reason, a corrected room): it is refreshed when they leave it. What a
+   message says is put in a polite live region (#live-news), so that a screen reader reads it out. */
 (function () {
   var parts = function () { return document.querySelectorAll('[data-live]'); };
   if (!parts().length) return;
   var meta = document.querySelector('meta[name="csrf-token"]');
+  var news = document.getElementById('live-news');
   var body = document.body.dataset;
   var lastId = null, retry = 1000, polling = null, pending = null;
   var refresh = function () {
@@ -66,6 +68,11 @@
         source.onopen = function () { retry = 1000; poll(false); body.live = 'on'; refresh(); };
         source.onmessage = function (event) {
           if (event.lastEventId) lastId = event.lastEventId;
+          try {  // a screen reader says what came, in the person's language (notify wrote it so)
+            var message = JSON.parse(event.data);
+            var colon = document.documentElement.lang.indexOf('zh') === 0 ? '：' : ': ';
+            if (news && message.title) news.textContent = message.title + (message.body ? colon + message.body : '');
+          } catch (e) { /* a message we cannot read still refreshes the page */ }
           body.liveMessages = String(Number(body.liveMessages || 0) + 1);
           refresh();
         };
