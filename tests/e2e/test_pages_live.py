@@ -32,11 +32,11 @@ def town(stack, staff):
     return {"api": api, "canteen": canteen, "lunch": lunch(canteen, "活水午餐", "liveshe", capacity=20)}
 
 
-def _paid_order(stack, town, resident: Client) -> dict:
+def _paid_order(stack, town, resident: Client, listing: dict | None = None, slot: str = "lunch") -> dict:
     order = resident.post("/api/v1/orders", {
-        "listing_id": town["lunch"]["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "lunch",
-        "address": {"community_id": "liveshe", "building": "2", "room": "101", "contact_name": "孙阿姨",
-                    "phone": "139 1234 5601", "location": HOME["buildings"][0]["entrance"]}}, expect=201)
+        "listing_id": (listing or town["lunch"])["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(),
+        "slot": slot, "address": {"community_id": "liveshe", "building": "2", "room": "101", "contact_name": "孙阿姨",
+                                  "phone": "139 1234 5601", "location": HOME["buildings"][0]["entrance"]}}, expect=201)
     status = lambda: resident.get(f"/api/v1/orders/{order['id']}")["status"]  # noqa: E731
     eventually(lambda: status() == "awaiting_payment", timeout=30, what="the kitchen to hold the portion")
     pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
@@ -183,14 +183,8 @@ def test_a_job_at_home_is_marked_done_by_the_craftsman_and_confirmed_by_the_resi
         "slots": [{"name": "morning", "start": "09:00", "end": "12:00", "capacity": 4}]}, expect=201)
     username = f"zheng{uuid.uuid4().hex[:6]}"
     resident = api.register(username, PASSWORD, "郑阿姨", "resident")
-    order = resident.post("/api/v1/orders", {
-        "listing_id": visit["id"], "quantity": 1, "slot_date": tomorrow_in_shanghai(), "slot": "morning",
-        "address": {"community_id": "liveshe", "building": "2", "room": "502", "contact_name": "郑阿姨",
-                    "phone": "139 1234 5602", "location": HOME["buildings"][0]["entrance"]}}, expect=201)
+    order = _paid_order(stack, town, resident, listing=visit, slot="morning")
     status = lambda: resident.get(f"/api/v1/orders/{order['id']}")["status"]  # noqa: E731
-    eventually(lambda: status() == "awaiting_payment", timeout=30, what="the slot to be held")
-    pay_at_cashier(stack, resident.post(f"/api/v1/orders/{order['id']}/pay", expect=200))
-    eventually(lambda: status() == "paid", timeout=30, what="the payment")
     craftsman.post(f"/api/v1/orders/{order['id']}/accept", expect=200)
 
     zheng = Visit.open(browser, stack.url())
@@ -209,6 +203,11 @@ def test_a_job_at_home_is_marked_done_by_the_craftsman_and_confirmed_by_the_resi
     fix.check("p-board-job-done", elder=False)
 
     expect(page.locator("#live .status")).to_have_text("服务已完成：请您确认", timeout=20_000)
+    # only she confirms it: another resident's or the craftsman's confirmation changes nothing
+    stranger = api.register(f"zheng_no{uuid.uuid4().hex[:4]}", PASSWORD, "路人", "resident")
+    assert stranger.request("POST", f"/api/v1/orders/{order['id']}/complete").status_code == 404
+    assert craftsman.request("POST", f"/api/v1/orders/{order['id']}/complete").status_code == 403
+    assert status() == "service_done"
     zheng.check("r-order-confirm", elder=False)
     page.locator("#confirm-done").click()
     expect(page.get_by_role("status").first).to_have_text("谢谢您。已确认完工，可以在下面评价。")

@@ -18,6 +18,19 @@ def world(linli_env):
     w.close()
 
 
+def _two_of_each(world) -> tuple[str, str, str, str]:
+    """Two residents and two coordinators of two communities (lianxi, beicai), and a canteen: their tokens."""
+    world.account("acc_wang", "resident", "王阿姨", community_id="lianxi")
+    world.account("acc_zhao", "resident", "赵大爷", community_id="beicai")
+    world.account("acc_lin", "coordinator", "林主任", communities=["lianxi"])
+    world.account("acc_chen", "coordinator", "陈主任", communities=["beicai"])
+    world.provider("prv_1", "acc_canteen", "食堂")
+    wang, zhao = world.token("acc_wang", "resident"), world.token("acc_zhao", "resident")
+    lin = world.token("acc_lin", "coordinator", communities=("lianxi",))
+    chen = world.token("acc_chen", "coordinator", communities=("beicai",))
+    return wang, zhao, lin, chen
+
+
 def _kinds(items):
     return [m["kind"] for m in items]
 
@@ -210,14 +223,7 @@ def test_a_reconnect_with_last_event_id_misses_nothing(world):
 def test_a_stream_ticket_opens_its_own_persons_stream_once_from_where_it_was_issued(world):
     """The pages' browser holds no token: their server asks for a ticket with the person's token, the browser
     opens the stream with it. A message committed between the ticket and the stream's opening still arrives."""
-    world.account("acc_wang", "resident", "王阿姨", community_id="lianxi")
-    world.account("acc_zhao", "resident", "赵大爷", community_id="beicai")
-    world.account("acc_lin", "coordinator", "林主任", communities=["lianxi"])
-    world.account("acc_chen", "coordinator", "陈主任", communities=["beicai"])
-    world.provider("prv_1", "acc_canteen", "食堂")
-    wang, zhao = world.token("acc_wang", "resident"), world.token("acc_zhao", "resident")
-    lin = world.token("acc_lin", "coordinator", communities=("lianxi",))
-    chen = world.token("acc_chen", "coordinator", communities=("beicai",))
+    wang, zhao, lin, chen = _two_of_each(world)
     tickets = {name: world.ticket(token) for name, token in
                (("wang", wang), ("zhao", zhao), ("lin", lin), ("chen", chen))}
     assert tickets["wang"]["expires_in"] == 60 and len({t["ticket"] for t in tickets.values()}) == 4
@@ -301,14 +307,7 @@ def test_an_sms_failure_is_retried_with_growing_delays_and_then_dead_lettered(wo
 
 
 def test_nobody_reads_another_persons_inbox_or_stream(world):
-    world.account("acc_wang", "resident", "王阿姨", community_id="lianxi")
-    world.account("acc_zhao", "resident", "赵大爷", community_id="beicai")
-    world.account("acc_lin", "coordinator", "林主任", communities=["lianxi"])
-    world.account("acc_chen", "coordinator", "陈主任", communities=["beicai"])
-    world.provider("prv_1", "acc_canteen", "食堂")
-    wang, zhao = world.token("acc_wang", "resident"), world.token("acc_zhao", "resident")
-    lin = world.token("acc_lin", "coordinator", communities=("lianxi",))
-    chen = world.token("acc_chen", "coordinator", communities=("beicai",))
+    wang, zhao, lin, chen = _two_of_each(world)
     zhao_live, chen_live = world.stream(zhao), world.stream(chen)
     wang_order = world.order("acc_wang", community_id="lianxi")
     world.order("acc_zhao", community_id="beicai")
