@@ -162,7 +162,8 @@ ROLES = {"resident": _l("resident"), "provider": _l("provider"), "volunteer": _l
 TAGS = {"elder70": _l("aged 70 and over"), "low_income": _l("low income"), "living_alone": _l("living alone"),
         "disabled": _l("with a disability")}
 
-SLOTS = {"breakfast": _l("breakfast"), "lunch": _l("lunch"), "dinner": _l("dinner")}
+SLOTS = {"breakfast": _l("breakfast"), "lunch": _l("lunch"), "dinner": _l("dinner"),  # a provider names its slots;
+         "morning": _l("morning"), "afternoon": _l("afternoon"), "evening": _l("evening")}  # these read translated
 
 ERRORS = {
     "bad_credentials": _l("The username or the password is wrong."),

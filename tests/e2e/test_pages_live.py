@@ -203,6 +203,7 @@ def test_a_job_at_home_is_marked_done_by_the_craftsman_and_confirmed_by_the_resi
     fix.check("p-board-job-done", elder=False)
 
     expect(page.locator("#live .status")).to_have_text("服务已完成：请您确认", timeout=20_000)
+    expect(page.locator("main")).to_contain_text("上午")  # the craftsman's "morning" slot, in her language
     # only she confirms it: another resident's or the craftsman's confirmation changes nothing
     stranger = api.register(f"zheng_no{uuid.uuid4().hex[:4]}", PASSWORD, "路人", "resident")
     assert stranger.request("POST", f"/api/v1/orders/{order['id']}/complete").status_code == 404
