@@ -197,6 +197,8 @@ def test_a_job_at_home_is_marked_done_by_the_craftsman_and_confirmed_by_the_resi
     # the craftsman marks it done on his board, where a job at home has "done" instead of "ready"
     fix = Visit.open(browser, stack.url())
     sign_in(fix, fixer, PASSWORD)
+    fix.page.wait_for_load_state("load")  # its scripts loaded before he taps (a tap while they load aborts them)
+    expect(fix.page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
     card = fix.page.locator(f"#o-{order['id']}")
     expect(card.get_by_role("button", name="餐已做好")).to_have_count(0)
     card.locator("form[action$='/done'] button").click()
