@@ -55,8 +55,9 @@ def test_advice_is_found_nearby_ordered_and_reviewed_both_ways(stack, staff):
 
     review = {"order_id": order["id"], "direction": "resident_to_provider", "stars": 5, "text": "讲得很清楚 very clear"}
 
-    def try_review():  # catalog opens the order for review once it has heard of the completion
-        answer = resident.request("POST", "/api/v1/catalog/reviews", json=review, expect=(201, 409))
+    def try_review():  # catalog opens the order for review once it has heard of the completion: until it has heard
+        # of the payment it cannot tell her order from a stranger's and says "not found" (404), then "not completed"
+        answer = resident.request("POST", "/api/v1/catalog/reviews", json=review, expect=(201, 404, 409))
         return answer.json() if answer.status_code == 201 else None
 
     posted = eventually(try_review, what="catalog to open the order for review")

@@ -94,3 +94,30 @@ def test_two_different_sentences_are_both_shown(refusing):
                                                 "stars": "5"})
     html = client.get("/r/orders/ord_1").get_data(as_text=True)
     assert _said(html, TOO_LATE) == 1 and _said(html, "订单完成后才能评价。") == 1
+
+
+def test_a_review_sent_before_reviews_have_heard_of_the_completion_says_to_send_it_again_soon(mongo_env):
+    """Her order is completed (orders says so, and the page shows the form), but catalog has not yet heard: it
+    cannot tell her order from a stranger's and answers 404. The page says to send it again in a minute, not that
+    the order is gone."""
+    from web.app import create_app
+
+    completed = {**ORDER, "status": "completed"}
+
+    class NotYetHeard(Refusing):
+        def request(self, method, path, *, token=None, json=None, params=None, request_id=None, raw=False):
+            if path == "/api/v1/orders/ord_1" and method == "GET":
+                return completed
+            if path == "/api/v1/catalog/reviews":
+                self.calls.append((method, path, json))
+                raise ApiProblem(404, "not_found", "The order was not found.")
+            return super().request(method, path, token=token, json=json, params=params, request_id=request_id,
+                                   raw=raw)
+
+    app = create_app()
+    app.extensions["linli_gateway"] = NotYetHeard()
+    client = app.test_client()
+    _sign_in(client, "wang")
+    html = _sent_twice(client, "/r/orders/ord_1/review", {"about": "provider", "stars": "5"}, "/r/orders/ord_1")
+    assert _said(html, "订单完成后稍等片刻才能评价。请过一分钟再发送一次。") == 1, html
+    assert "可能已被删除" not in html

@@ -280,7 +280,12 @@ def review(order_id):
             person().review(order_id, direction, int(stars), request.form.get("text", "").strip()[:1000])
             flash(_("Thank you for your review."))
         except ApiProblem as problem:
-            flash(i18n.problem_text(problem))
+            # her order is completed (the form shows only then), but reviews may not have heard of it yet: the
+            # API cannot tell that from a stranger's order for a moment, and says "not found" or "not completed"
+            catching_up = problem.status == 404 or problem.code == "not_completed"
+            flash(_("Reviews open a moment after the order is completed. Please send it again in a minute.")
+                  if catching_up and person().order(order_id).get("status") == "completed"
+                  else i18n.problem_text(problem))
     return redirect(url_for("resident.order", order_id=order_id), code=303)
 
 
