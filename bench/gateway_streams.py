@@ -28,21 +28,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
-from bench.common import process_threads, rss_kib
-from devstack.cleanup import remove_namespace
-from devstack.mongo import EmbeddedMongo
+from bench.common import infrastructure, process_threads, rss_kib
 from devstack.net import free_port
-from devstack.rabbit import ensure_broker
-from linli.config import ROOT, reset_settings
+from linli.config import ROOT
 
 ANSWER_WITHIN = 5.0  # seconds: a call with no answer by then counts as unanswered
 PASSWORD = "bench-streams-9Kq!"
@@ -203,124 +198,106 @@ def main(argv: list[str] | None = None) -> None:
     levels = [int(n) for n in args.levels.split(",")]
     kinds = args.kinds.split(",")
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-gateway-streams-"))
-    amqp_url = ensure_broker()
-    mongo = None
-    mongo_url = os.environ.get("MONGO_URL")
-    if not mongo_url:
-        mongo = EmbeddedMongo(tmp / "mongo", log_file=tmp / "mongo.log")
-        mongo_url = mongo.start()
-    namespace = f"bg{uuid.uuid4().hex[:8]}"
-    notify_port = free_port()
-    venv_bin = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT),
-           "LINLI_NAMESPACE": namespace, "MONGO_URL": mongo_url, "AMQP_URL": amqp_url,
-           "LINLI_VAR_DIR": str(tmp / "var"), "LINLI_NOTIFY_PORT": str(notify_port),
-           "LINLI_WEB_WORKERS": "2", "LINLI_WEB_THREADS": "8", "PYTHONUNBUFFERED": "1"}
-    saved = dict(os.environ)
-    os.environ.update({k: env[k] for k in ("LINLI_NAMESPACE", "MONGO_URL", "AMQP_URL", "LINLI_VAR_DIR")})
-    reset_settings()
-    log = open(tmp / "processes.log", "ab")
-    procs: list[subprocess.Popen] = []
+    # the broker, the embedded database (or MONGO_URL), a namespace and this process configured for them, all
+    # removed after (bench.common.infrastructure, as the other benches do)
+    with infrastructure() as (mongo_url, amqp_url, namespace, tmp):
+        notify_port = free_port()
+        venv_bin = str(Path(sys.executable).parent)
+        env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT),
+               "LINLI_NAMESPACE": namespace, "MONGO_URL": mongo_url, "AMQP_URL": amqp_url,
+               "LINLI_VAR_DIR": str(tmp / "var"), "LINLI_NOTIFY_PORT": str(notify_port),
+               "LINLI_WEB_WORKERS": "2", "LINLI_WEB_THREADS": "8", "PYTHONUNBUFFERED": "1"}
+        log = open(tmp / "processes.log", "ab")
+        procs: list[subprocess.Popen] = []
 
-    def start(cmd: list[str], extra: dict | None = None) -> subprocess.Popen:
-        procs.append(subprocess.Popen(cmd, env={**env, **(extra or {})}, cwd=ROOT, stdout=log,
-                                      stderr=subprocess.STDOUT))
-        return procs[-1]
+        def start(cmd: list[str], extra: dict | None = None) -> subprocess.Popen:
+            procs.append(subprocess.Popen(cmd, env={**env, **(extra or {})}, cwd=ROOT, stdout=log,
+                                          stderr=subprocess.STDOUT))
+            return procs[-1]
 
-    rows: list[tuple] = []
-    finished = False
-    try:
-        from gateway import commands as gateway_commands
-        from gateway.bootstrap import build as build_gateway
-        from linli import topology
-        from linli.auth import issue_access_token
-        from linli.keys import ensure_keys
-
-        ensure_keys()
-        topology.ensure()
-        # notify-web as deploy/Procfile starts it (gevent, 2 workers): the streams' far end
-        notify = start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-k", "gevent",
-                        "--worker-connections", "4000", "--bind", f"127.0.0.1:{notify_port}",
-                        "services.notify.app:create_app()"])
-        # residents who sign in (their passwords hashed with argon2, as sign-up does)
-        gw = build_gateway()
-        signers = [f"bench_signer_{i}" for i in range(4)]
-        for name in signers:
-            gateway_commands.sign_up(gw.units, name, PASSWORD, name, "resident", "bench", "1000 per hour")
-        reader_token = issue_access_token("acc_bench_reader", "resident", "Reader", minutes=120)
-        stream_tokens = [issue_access_token(f"acc_bench_s{i}", "resident", f"S{i}", minutes=120)
-                         for i in range(max(levels))]
-        _wait_healthy(notify_port, notify)
-        print(f"[bench] load average before: {os.getloadavg()[0]:.2f}, {os.getloadavg()[1]:.2f}, "
-              f"{os.getloadavg()[2]:.2f}", flush=True)
-
-        for level in levels:
-            for kind in kinds:
-                port = free_port()
-                gateway = start(gateway_command(kind, port), {"LINLI_GATEWAY_PORT": str(port)})
-                _wait_healthy(port, gateway)
-                streams = Streams(port, stream_tokens[:level])
-                try:
-                    streams.open(wait=10 if level else 0)
-                    time.sleep(1)
-                    base = f"http://127.0.0.1:{port}"
-                    unread = lambda origin: (lambda i: requests.get(
-                        f"{origin}/api/v1/notify/messages/unread-count",
-                        headers={"Authorization": f"Bearer {reader_token}"}, timeout=(ANSWER_WITHIN, ANSWER_WITHIN)))
-                    gets = _many(unread(base), args.calls, args.clients)
-                    # the same call straight to notify-web: what the gateway adds, and what notify's side costs
-                    direct = _many(unread(f"http://127.0.0.1:{notify_port}"), args.calls // 3, args.clients)
-                    held = (rss_kib(gateway.pid), process_threads(gateway.pid))
-                    logins = _many(lambda i: requests.post(
-                        f"{base}/api/v1/auth/login", json={"username": signers[i % len(signers)],
-                                                           "password": PASSWORD},
-                        timeout=(ANSWER_WITHIN, ANSWER_WITHIN)), args.logins, len(signers))
-                    after = (rss_kib(gateway.pid), process_threads(gateway.pid))
-                finally:
-                    streams.close()
-                    _stop(gateway)
-                    procs.remove(gateway)
-                load = os.getloadavg()[0]
-                rows.append((level, kind, f"{streams.answered} of {level}", *_summary(gets), _summary(direct)[0],
-                             *_summary(logins), f"{held[0] / 1024:.0f} / {after[0] / 1024:.0f}",
-                             f"{held[1]} / {after[1]}", f"{load:.1f}"))
-                print(f"[bench] {level} streams, {kind}: done (load {load:.1f})", flush=True)
-
-        head = ("streams", "gateway", "streams answered", "GET p50/p95 ms", "GET unanswered (5 s)",
-                "same GET to notify direct", "sign-in p50/p95 ms", "sign-in unanswered", "RSS MB before / after sign-ins",
-                "threads before / after", "load")
-        print()
-        print("gateway gthread = 2 workers x 8 threads (the old deployment); gevent = 2 workers, "
-              "--worker-connections 4000 (deploy/Procfile)")
-        print(f"GET = /api/v1/notify/messages/unread-count through the gateway, {args.calls} calls from {args.clients} "
-              f"clients (and {args.calls // 3} straight to notify-web); sign-in = POST /api/v1/auth/login, {args.logins} "
-              f"from {len(signers)} clients; streams answered = their 200 within 10 s")
-        print("RSS and threads: gateway master + workers with the streams held, before and after the sign-ins "
-              "(argon2 takes 19 MiB a hash; the C library keeps it per thread)")
-        widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-        fmt = lambda r: " | ".join(str(c).ljust(w) for c, w in zip(r, widths))
-        print(fmt(head))
-        print("-+-".join("-" * w for w in widths))
-        for r in rows:
-            print(fmt(r))
-        finished = True
-    finally:
-        for p in procs:
-            _stop(p)
-        log.close()
+        rows: list[tuple] = []
+        finished = False
         try:
-            remove_namespace(mongo_url, amqp_url, namespace, env)
+            from gateway import commands as gateway_commands
+            from gateway.bootstrap import build as build_gateway
+            from linli import topology
+            from linli.auth import issue_access_token
+
+            topology.ensure()
+            # notify-web as deploy/Procfile starts it (gevent, 2 workers): the streams' far end
+            notify = start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-k", "gevent",
+                            "--worker-connections", "4000", "--bind", f"127.0.0.1:{notify_port}",
+                            "services.notify.app:create_app()"])
+            # residents who sign in (their passwords hashed with argon2, as sign-up does)
+            gw = build_gateway()
+            signers = [f"bench_signer_{i}" for i in range(4)]
+            for name in signers:
+                gateway_commands.sign_up(gw.units, name, PASSWORD, name, "resident", "bench", "1000 per hour")
+            reader_token = issue_access_token("acc_bench_reader", "resident", "Reader", minutes=120)
+            stream_tokens = [issue_access_token(f"acc_bench_s{i}", "resident", f"S{i}", minutes=120)
+                             for i in range(max(levels))]
+            _wait_healthy(notify_port, notify)
+            print(f"[bench] load average before: {os.getloadavg()[0]:.2f}, {os.getloadavg()[1]:.2f}, "
+                  f"{os.getloadavg()[2]:.2f}", flush=True)
+
+            for level in levels:
+                for kind in kinds:
+                    port = free_port()
+                    gateway = start(gateway_command(kind, port), {"LINLI_GATEWAY_PORT": str(port)})
+                    _wait_healthy(port, gateway)
+                    streams = Streams(port, stream_tokens[:level])
+                    try:
+                        streams.open(wait=10 if level else 0)
+                        time.sleep(1)
+                        base = f"http://127.0.0.1:{port}"
+                        unread = lambda origin: (lambda i: requests.get(
+                            f"{origin}/api/v1/notify/messages/unread-count",
+                            headers={"Authorization": f"Bearer {reader_token}"}, timeout=(ANSWER_WITHIN, ANSWER_WITHIN)))
+                        gets = _many(unread(base), args.calls, args.clients)
+                        # the same call straight to notify-web: what the gateway adds, and what notify's side costs
+                        direct = _many(unread(f"http://127.0.0.1:{notify_port}"), args.calls // 3, args.clients)
+                        held = (rss_kib(gateway.pid), process_threads(gateway.pid))
+                        logins = _many(lambda i: requests.post(
+                            f"{base}/api/v1/auth/login", json={"username": signers[i % len(signers)],
+                                                               "password": PASSWORD},
+                            timeout=(ANSWER_WITHIN, ANSWER_WITHIN)), args.logins, len(signers))
+                        after = (rss_kib(gateway.pid), process_threads(gateway.pid))
+                    finally:
+                        streams.close()
+                        _stop(gateway)
+                        procs.remove(gateway)
+                    load = os.getloadavg()[0]
+                    rows.append((level, kind, f"{streams.answered} of {level}", *_summary(gets), _summary(direct)[0],
+                                 *_summary(logins), f"{held[0] / 1024:.0f} / {after[0] / 1024:.0f}",
+                                 f"{held[1]} / {after[1]}", f"{load:.1f}"))
+                    print(f"[bench] {level} streams, {kind}: done (load {load:.1f})", flush=True)
+
+            head = ("streams", "gateway", "streams answered", "GET p50/p95 ms", "GET unanswered (5 s)",
+                    "same GET to notify direct", "sign-in p50/p95 ms", "sign-in unanswered", "RSS MB before / after sign-ins",
+                    "threads before / after", "load")
+            print()
+            print("gateway gthread = 2 workers x 8 threads (the old deployment); gevent = 2 workers, "
+                  "--worker-connections 4000 (deploy/Procfile)")
+            print(f"GET = /api/v1/notify/messages/unread-count through the gateway, {args.calls} calls from {args.clients} "
+                  f"clients (and {args.calls // 3} straight to notify-web); sign-in = POST /api/v1/auth/login, {args.logins} "
+                  f"from {len(signers)} clients; streams answered = their 200 within 10 s")
+            print("RSS and threads: gateway master + workers with the streams held, before and after the sign-ins "
+                  "(argon2 takes 19 MiB a hash; the C library keeps it per thread)")
+            widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+            fmt = lambda r: " | ".join(str(c).ljust(w) for c, w in zip(r, widths))
+            print(fmt(head))
+            print("-+-".join("-" * w for w in widths))
+            for r in rows:
+                print(fmt(r))
+            finished = True
         finally:
-            if mongo is not None:
-                mongo.stop()
-            os.environ.clear()
-            os.environ.update(saved)
-            reset_settings()
-            if finished:
-                shutil.rmtree(tmp, ignore_errors=True)
-            else:
+            for p in procs:
+                _stop(p)
+            log.close()
+            if not finished:
                 print(f"[bench] the processes' log: {tmp / 'processes.log'}", file=sys.stderr)
+    if finished:  # the database stopped: its files and the processes' log go too
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
